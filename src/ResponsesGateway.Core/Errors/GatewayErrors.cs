@@ -1,0 +1,66 @@
+using ResponsesGateway.Protocol.Errors;
+
+namespace ResponsesGateway.Core.Errors;
+
+/// <summary>Factories for every error the gateway itself produces, worded like OpenAI's own.</summary>
+public static class GatewayErrors
+{
+    public static GatewayException InvalidRequest(string message, string? param, string? code = null) =>
+        new(400, new ApiError(message, ApiErrorTypes.InvalidRequest, param, code));
+
+    public static GatewayException MalformedJson() => InvalidRequest(
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. "
+        + "The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+        param: null);
+
+    public static GatewayException MissingParameter(string param) =>
+        InvalidRequest($"Missing required parameter: '{param}'.", param, "missing_required_parameter");
+
+    public static GatewayException InvalidType(string param, string expected, string got) =>
+        InvalidRequest($"Invalid type for '{param}': expected {expected}, but got {got} instead.", param, "invalid_type");
+
+    public static GatewayException InvalidValue(string param, string message, string code = "invalid_value") =>
+        InvalidRequest($"Invalid '{param}': {message}", param, code);
+
+    public static GatewayException BodyTooLarge(long limit) => new(413, new ApiError(
+        $"The request body is larger than the limit of {limit} bytes.", ApiErrorTypes.InvalidRequest, null, "request_too_large"));
+
+    public static GatewayException MissingApiKey() => new(401, new ApiError(
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        ApiErrorTypes.InvalidRequest, null, "invalid_api_key"));
+
+    // The key is never echoed, not even masked: a partial key still narrows a brute-force search.
+    public static GatewayException InvalidApiKey() => new(401, new ApiError(
+        "Incorrect API key provided.", ApiErrorTypes.InvalidRequest, null, "invalid_api_key"));
+
+    public static GatewayException ModelNotFound(string model) => new(404, new ApiError(
+        $"The model `{model}` does not exist or you do not have access to it.", ApiErrorTypes.InvalidRequest, "model", "model_not_found"));
+
+    public static GatewayException ResponseNotFound(string id) => new(404, new ApiError(
+        $"Response with id '{id}' not found.", ApiErrorTypes.InvalidRequest, null, null));
+
+    public static GatewayException PreviousResponseNotFound(string id) => new(400, new ApiError(
+        $"Previous response with id '{id}' not found.", ApiErrorTypes.InvalidRequest, "previous_response_id", "previous_response_not_found"));
+
+    public static GatewayException NotFound(string message) => new(404, new ApiError(
+        message, ApiErrorTypes.InvalidRequest, null, null));
+
+    public static GatewayException UpstreamUnauthorized(string upstream, int status) => new(502, new ApiError(
+        $"The upstream '{upstream}' rejected the gateway's credentials (HTTP {status}). The gateway's upstream key or identity is misconfigured; this is not a problem with your API key.",
+        ApiErrorTypes.Server, null, "upstream_auth_failed"));
+
+    public static GatewayException UpstreamUnreachable(string upstream) => new(502, new ApiError(
+        $"The gateway could not connect to the upstream '{upstream}'.", ApiErrorTypes.Server, null, "upstream_unreachable"));
+
+    public static GatewayException UpstreamBadGateway(string upstream, string detail) => new(502, new ApiError(
+        $"The upstream '{upstream}' failed: {detail}", ApiErrorTypes.Server, null, "upstream_error"));
+
+    public static GatewayException UpstreamTimeout(string upstream) => new(504, new ApiError(
+        $"The upstream '{upstream}' did not answer in time.", ApiErrorTypes.Server, null, "upstream_timeout"));
+
+    public static GatewayException StorageUnavailable() => new(503, new ApiError(
+        "The response store is unavailable; the response was not stored. Please try again later.", ApiErrorTypes.Server, null, "storage_unavailable"));
+
+    public static GatewayException Internal() => new(500, new ApiError(
+        "The server had an error while processing your request.", ApiErrorTypes.Server, null, null));
+}

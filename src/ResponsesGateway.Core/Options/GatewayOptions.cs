@@ -1,0 +1,33 @@
+namespace ResponsesGateway.Core.Options;
+
+/// <summary>
+/// Settings of the gateway itself, bound from the <c>Gateway</c> configuration section
+/// (<c>Gateway__ApiKeys__team-a</c> in app settings and environment variables).
+/// </summary>
+public sealed class GatewayOptions
+{
+    public const string SectionName = "Gateway";
+
+    /// <summary>
+    /// Client keys by name. The name is the tenant: every stored response belongs to the name of the key that created it.
+    /// </summary>
+    public Dictionary<string, string> ApiKeys { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Largest request body accepted, in bytes; larger bodies get 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 32 * 1024 * 1024;
+
+    /// <summary>Seconds of upstream silence after which an SSE comment keeps the connection alive.</summary>
+    public double KeepAliveSeconds { get; set; } = 15;
+
+    /// <summary>Seconds allowed to open a connection to an upstream.</summary>
+    public double UpstreamConnectTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Seconds allowed between sending the upstream request and its response headers.</summary>
+    public double UpstreamFirstByteTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Seconds of silence allowed between two upstream stream events.</summary>
+    public double UpstreamIdleTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Upper bound for one whole request, streaming included.</summary>
+    public double RequestTimeoutSeconds { get; set; } = 1800;
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace ResponsesGateway.Core.Pipeline;
+
+public sealed partial class ResponsesService
+{
+    // Event ids 1xxx: pipeline. Never log bodies, keys or item contents: ids, names, statuses and timings only.
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Creating {ResponseId} for {Tenant} via {Upstream} (stream={Stream}, store={Store}, chainDepth={ChainDepth})")]
+        public static partial void Creating(ILogger logger, string responseId, string tenant, string upstream, bool stream, bool store, int chainDepth);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Finished {ResponseId} with status {Status}")]
+        public static partial void Finished(ILogger logger, string responseId, string status);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Upstream {Upstream} failed for {ResponseId}: {Failure} (status {StatusCode})")]
+        public static partial void UpstreamFailed(ILogger logger, string upstream, string responseId, Upstreams.UpstreamFailure failure, int? statusCode);
+
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Client went away during {ResponseId}")]
+        public static partial void ClientGone(ILogger logger, string responseId);
+
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Could not store {ResponseId}")]
+        public static partial void StoreFailed(ILogger logger, string responseId, Exception exception);
+
+        [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Request {ResponseId} ran out of time")]
+        public static partial void TimedOut(ILogger logger, string responseId);
+    }
+}

@@ -1,0 +1,136 @@
+using System.Text.Json.Nodes;
+using ResponsesGateway.Core.Responses;
+using ResponsesGateway.Core.Storage;
+using ResponsesGateway.Protocol.Streaming;
+
+namespace ResponsesGateway.Core.Pipeline;
+
+public sealed partial class ResponsesService
+{
+    /// <summary>One live stream: numbers events densely, tracks what is open, and owns the terminal event.</summary>
+    private sealed class TurnStream(ResponsesService service, Turn turn, IResponseEventSink sink, CancellationToken cancellationToken)
+    {
+        private readonly StreamTracker _tracker = new();
+        private int _sequence;
+        private bool _clientGone;
+
+        /// <summary>Forwards one upstream event; returns true once the terminal event has been sent.</summary>
+        public async Task<bool> ForwardAsync(JsonObject evt)
+        {
+            var type = (string?)evt["type"];
+            if (StreamEventTypes.CarriesResponse(type) && evt["response"] is JsonObject response)
+            {
+                ResponseObjects.ApplyGatewayEcho(response, turn.Id, turn.CreatedAt, turn.Request);
+            }
+            _tracker.Observe(evt);
+            if (!StreamEventTypes.IsTerminal(type))
+            {
+                await WriteAsync(evt);
+                return false;
+            }
+            var final = evt["response"] as JsonObject ?? throw new Upstreams.UpstreamException(
+                Upstreams.UpstreamFailure.StreamInterrupted, "The terminal event carried no response object.");
+            if (turn.Request.Store && !await service.TryStoreAsync(turn, final, cancellationToken))
+            {
+                // Never report a response as completed that cannot be fetched or chained later.
+                ResponseObjects.Finish(final, ResponseStatuses.Failed, service.Now(),
+                    ResponseObjects.Error("storage_unavailable", "The response could not be stored, so it was not completed. Please try again."));
+                evt = new JsonObject { ["type"] = StreamEventTypes.Failed, ["response"] = final };
+            }
+            await WriteAsync(evt);
+            Log.Finished(service._logger, turn.Id, (string?)final["status"] ?? "");
+            return true;
+        }
+
+        /// <summary>Closes what is open, stores the partial turn as failed, and sends <c>response.failed</c>.</summary>
+        public async Task FailAsync(string code, string message)
+        {
+            var closing = _tracker.CloseOpenItems();
+            var response = Partial(ResponseStatuses.Failed, ResponseObjects.Error(code, message), null);
+            if (turn.Request.Store)
+            {
+                await service.TryStoreAsync(turn, response, CancellationToken.None);
+            }
+            try
+            {
+                foreach (var evt in closing)
+                {
+                    await WriteAsync(evt);
+                }
+                await WriteAsync(new JsonObject { ["type"] = StreamEventTypes.Failed, ["response"] = response });
+            }
+            catch (ClientDisconnectedException)
+            {
+                Log.ClientGone(service._logger, turn.Id);
+            }
+            Log.Finished(service._logger, turn.Id, ResponseStatuses.Failed);
+        }
+
+        /// <summary>The client left: nobody reads events any more, but the turn is stored as <c>incomplete</c>.</summary>
+        public async Task StoreInterruptedAsync()
+        {
+            _clientGone = true;
+            _tracker.CloseOpenItems();
+            if (turn.Request.Store)
+            {
+                await service.TryStoreAsync(turn, Partial(ResponseStatuses.Incomplete, null, "interrupted"), CancellationToken.None);
+            }
+            Log.Finished(service._logger, turn.Id, ResponseStatuses.Incomplete);
+        }
+
+        private JsonObject Partial(string status, JsonObject? error, string? incompleteReason)
+        {
+            var response = _tracker.Snapshot is { } snapshot
+                ? (JsonObject)snapshot.DeepClone()
+                : ResponseObjects.Create(turn.Request, turn.Id, turn.CreatedAt, status);
+            response["output"] = _tracker.Output();
+            ResponseObjects.Finish(response, status, service.Now(), error, incompleteReason);
+            return response;
+        }
+
+        private async Task WriteAsync(JsonObject evt)
+        {
+            if (_clientGone)
+            {
+                throw new ClientDisconnectedException();
+            }
+            // sequence_number goes right after type, where OpenAI puts it, and is dense from 0 whatever the upstream sent.
+            evt.Remove("sequence_number");
+            var ordered = new JsonObject { ["type"] = evt["type"]?.DeepClone(), ["sequence_number"] = _sequence++ };
+            foreach (var (key, value) in evt.ToArray())
+            {
+                if (key == "type")
+                {
+                    continue;
+                }
+                evt.Remove(key);
+                ordered[key] = value;
+            }
+            try
+            {
+                await sink.WriteAsync(ordered, cancellationToken);
+            }
+            catch (ClientDisconnectedException)
+            {
+                _clientGone = true;
+                throw;
+            }
+        }
+    }
+
+    private async Task<bool> TryStoreAsync(Turn turn, JsonObject response, CancellationToken cancellationToken)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(PersistAfterAbortBudget);
+        try
+        {
+            await _store.SaveAsync(turn.ToStored(response), budget.Token);
+            return true;
+        }
+        catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException)
+        {
+            Log.StoreFailed(_logger, turn.Id, e);
+            return false;
+        }
+    }
+}

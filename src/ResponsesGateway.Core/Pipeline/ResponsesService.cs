@@ -1,0 +1,241 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ResponsesGateway.Core.Auth;
+using ResponsesGateway.Core.Errors;
+using ResponsesGateway.Core.Ids;
+using ResponsesGateway.Core.Options;
+using ResponsesGateway.Core.Requests;
+using ResponsesGateway.Core.Responses;
+using ResponsesGateway.Core.Routing;
+using ResponsesGateway.Core.Storage;
+using ResponsesGateway.Core.Upstreams;
+using ResponsesGateway.Protocol.Streaming;
+
+namespace ResponsesGateway.Core.Pipeline;
+
+/// <summary>
+/// Creates responses. The steps, for JSON and SSE alike:
+/// 1. route the model to an upstream (404 before anything else happens);
+/// 2. resolve <c>previous_response_id</c> with one store read and expand the chain into the input;
+/// 3. mint the id (in the parent's chain) and call the upstream with <c>store:false</c>;
+/// 4. stamp the gateway's id on everything that comes back;
+/// 5. persist before the terminal event or the JSON body leaves (design invariant 2);
+/// 6. when the stream breaks, close what is open, store the partial turn, and end with <c>response.failed</c>.
+/// </summary>
+public sealed partial class ResponsesService
+{
+    private static readonly TimeSpan PersistAfterAbortBudget = TimeSpan.FromSeconds(15);
+
+    private readonly UpstreamRouter _router;
+    private readonly IResponseStore _store;
+    private readonly GatewayOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public ResponsesService(UpstreamRouter router, IResponseStore store, IOptions<GatewayOptions> options, TimeProvider time, ILogger<ResponsesService> logger)
+    {
+        _router = router;
+        _store = store;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Non-streaming create: returns the final Response object, stored first when <c>store</c> is true.</summary>
+    public async Task<JsonObject> CreateAsync(Tenant tenant, CreateResponseRequest request, CancellationToken cancellationToken)
+    {
+        var turn = await PrepareAsync(tenant, request, cancellationToken);
+        using var timeout = LinkedTimeout(cancellationToken);
+        JsonObject response;
+        try
+        {
+            response = await turn.Route.Upstream.CreateAsync(turn.UpstreamRequest, timeout.Token);
+        }
+        catch (UpstreamException e)
+        {
+            throw MapBeforeStream(turn, e);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.TimedOut(_logger, turn.Id);
+            throw GatewayErrors.UpstreamTimeout(turn.Route.Upstream.Name);
+        }
+        ResponseObjects.ApplyGatewayEcho(response, turn.Id, turn.CreatedAt, request);
+        if (request.Store)
+        {
+            try
+            {
+                await _store.SaveAsync(turn.ToStored(response), cancellationToken);
+            }
+            catch (StoreUnavailableException e)
+            {
+                Log.StoreFailed(_logger, turn.Id, e);
+                throw GatewayErrors.StorageUnavailable();
+            }
+        }
+        Log.Finished(_logger, turn.Id, (string?)response["status"] ?? "");
+        return response;
+    }
+
+    /// <summary>
+    /// Streaming create. Throws <see cref="GatewayException"/> only before the first event is written; after that every
+    /// failure ends the stream with a terminal event instead.
+    /// </summary>
+    public async Task StreamAsync(Tenant tenant, CreateResponseRequest request, IResponseEventSink sink, CancellationToken cancellationToken)
+    {
+        var turn = await PrepareAsync(tenant, request, cancellationToken);
+        using var timeout = LinkedTimeout(cancellationToken);
+        var stream = new TurnStream(this, turn, sink, timeout.Token);
+        await using var events = turn.Route.Upstream.StreamAsync(turn.UpstreamRequest, timeout.Token).GetAsyncEnumerator(timeout.Token);
+        try
+        {
+            if (!await events.MoveNextAsync())
+            {
+                throw new UpstreamException(UpstreamFailure.StreamInterrupted, "The upstream sent an empty stream.");
+            }
+        }
+        catch (UpstreamException e)
+        {
+            throw MapBeforeStream(turn, e);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.TimedOut(_logger, turn.Id);
+            throw GatewayErrors.UpstreamTimeout(turn.Route.Upstream.Name);
+        }
+
+        try
+        {
+            do
+            {
+                if (await stream.ForwardAsync(events.Current))
+                {
+                    return;
+                }
+            }
+            while (await events.MoveNextAsync());
+            throw new UpstreamException(UpstreamFailure.StreamInterrupted, "The upstream stream ended before a terminal event.");
+        }
+        catch (UpstreamException e)
+        {
+            Log.UpstreamFailed(_logger, turn.Route.Upstream.Name, turn.Id, e.Failure, e.StatusCode);
+            await stream.FailAsync(e.Code ?? "server_error", UpstreamFailureMessage(turn, e));
+        }
+        catch (Exception e) when (e is ClientDisconnectedException || (e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            Log.ClientGone(_logger, turn.Id);
+            await stream.StoreInterruptedAsync();
+        }
+        catch (OperationCanceledException)
+        {
+            Log.TimedOut(_logger, turn.Id);
+            await stream.FailAsync("timeout", $"The request exceeded the gateway's time limit of {_options.RequestTimeoutSeconds} seconds.");
+        }
+    }
+
+    private async Task<Turn> PrepareAsync(Tenant tenant, CreateResponseRequest request, CancellationToken cancellationToken)
+    {
+        var route = _router.Resolve(request.Model);
+        IReadOnlyList<StoredResponse>? chain = null;
+        var previousId = request.PreviousResponseId;
+        if (previousId is not null)
+        {
+            try
+            {
+                chain = ResponseIds.IsWellFormed(previousId) ? await _store.GetChainAsync(tenant.Name, previousId, cancellationToken) : null;
+            }
+            catch (StoreUnavailableException e)
+            {
+                Log.StoreFailed(_logger, previousId, e);
+                throw GatewayErrors.StorageUnavailable();
+            }
+            if (chain is null)
+            {
+                throw GatewayErrors.PreviousResponseNotFound(previousId);
+            }
+        }
+        var id = previousId is null ? ResponseIds.NewRoot() : ResponseIds.NewChild(previousId);
+        var createdAt = _time.GetUtcNow().ToUnixTimeSeconds();
+        var body = BuildUpstreamBody(request, chain, route.UpstreamModel);
+        Log.Creating(_logger, id, tenant.Name, route.Upstream.Name, request.Stream, request.Store, chain?.Count ?? 0);
+        return new Turn(tenant, request, route, id, createdAt, new UpstreamRequest(body, request, id, createdAt), ChainHistory.WithIds(request.Input));
+    }
+
+    private static JsonObject BuildUpstreamBody(CreateResponseRequest request, IReadOnlyList<StoredResponse>? chain, string upstreamModel)
+    {
+        var body = (JsonObject)request.Body.DeepClone();
+        body.Remove("previous_response_id");
+        body["store"] = false;
+        body["model"] = upstreamModel;
+        if (chain is not null)
+        {
+            var input = new JsonArray();
+            foreach (var item in ChainHistory.Expand(chain))
+            {
+                input.Add(item);
+            }
+            foreach (var item in request.Input)
+            {
+                input.Add(item?.DeepClone());
+            }
+            body["input"] = input;
+        }
+        return body;
+    }
+
+    private GatewayException MapBeforeStream(Turn turn, UpstreamException e)
+    {
+        var upstream = turn.Route.Upstream.Name;
+        Log.UpstreamFailed(_logger, upstream, turn.Id, e.Failure, e.StatusCode);
+        return e.Failure switch
+        {
+            UpstreamFailure.Connect => GatewayErrors.UpstreamUnreachable(upstream),
+            UpstreamFailure.Timeout => GatewayErrors.UpstreamTimeout(upstream),
+            UpstreamFailure.BadStatus when e.StatusCode is 401 or 403 => GatewayErrors.UpstreamUnauthorized(upstream, e.StatusCode.Value),
+            UpstreamFailure.BadStatus when e.StatusCode is >= 400 and < 500 => UpstreamClientError(e),
+            UpstreamFailure.BadStatus => GatewayErrors.UpstreamBadGateway(upstream, $"HTTP {e.StatusCode}."),
+            _ => GatewayErrors.UpstreamBadGateway(upstream, e.Message),
+        };
+    }
+
+    // Upstream 4xx other than auth: the client sees the upstream's status and its error envelope.
+    private static GatewayException UpstreamClientError(UpstreamException e)
+    {
+        var error = UpstreamErrorBody.TryParse(e.Body) ?? new Protocol.Errors.ApiError(
+            $"The upstream rejected the request (HTTP {e.StatusCode}).", Protocol.Errors.ApiErrorTypes.InvalidRequest, null, e.Code);
+        return new GatewayException(e.StatusCode!.Value, error) { RawBody = UpstreamErrorBody.TryParse(e.Body) is null ? null : e.Body, RetryAfterSeconds = e.RetryAfterSeconds };
+    }
+
+    private static string UpstreamFailureMessage(Turn turn, UpstreamException e) => e.Failure switch
+    {
+        UpstreamFailure.InBandError => e.Message,
+        UpstreamFailure.Timeout => $"The upstream '{turn.Route.Upstream.Name}' stopped sending events: {e.Message}",
+        _ => $"The upstream '{turn.Route.Upstream.Name}' failed mid-stream: {e.Message}",
+    };
+
+    private CancellationTokenSource LinkedTimeout(CancellationToken cancellationToken)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        source.CancelAfter(TimeSpan.FromSeconds(_options.RequestTimeoutSeconds));
+        return source;
+    }
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeSeconds();
+
+    /// <summary>Everything about one create call that the steps share.</summary>
+    private sealed record Turn(Tenant Tenant, CreateResponseRequest Request, ModelRoute Route, string Id, long CreatedAt, UpstreamRequest UpstreamRequest, JsonArray StoredInput)
+    {
+        public StoredResponse ToStored(JsonObject response) => new()
+        {
+            Id = Id,
+            Owner = Tenant.Name,
+            PreviousResponseId = Request.PreviousResponseId,
+            Status = (string?)response["status"] ?? ResponseStatuses.Completed,
+            Model = (string?)response["model"] ?? Request.Model,
+            CreatedAt = CreatedAt,
+            Response = (JsonObject)response.DeepClone(),
+            InputItems = StoredInput,
+        };
+    }
+}

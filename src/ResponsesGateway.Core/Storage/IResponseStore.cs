@@ -1,0 +1,29 @@
+namespace ResponsesGateway.Core.Storage;
+
+/// <summary>
+/// Durable response chains. Every read is scoped by owner: another owner's response is indistinguishable from a
+/// missing one (design invariant 5). Failures to reach the store throw <see cref="StoreUnavailableException"/>.
+/// </summary>
+public interface IResponseStore
+{
+    /// <summary>Stores a turn durably; returns only once it can be read back.</summary>
+    Task SaveAsync(StoredResponse response, CancellationToken cancellationToken);
+
+    /// <summary>The turn, or null when it does not exist, was deleted or belongs to another owner.</summary>
+    Task<StoredResponse?> GetAsync(string owner, string id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The turns from the root of the chain to <paramref name="id"/> inclusive, in order, read with one storage
+    /// query; null when <paramref name="id"/> does not exist, was deleted or belongs to another owner.
+    /// </summary>
+    Task<IReadOnlyList<StoredResponse>?> GetChainAsync(string owner, string id, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the turn; false when there was nothing the owner could delete.</summary>
+    Task<bool> DeleteAsync(string owner, string id, CancellationToken cancellationToken);
+
+    /// <summary>Removes every chain whose newest turn is older than <paramref name="cutoff"/>; returns the turns removed.</summary>
+    Task<int> SweepAsync(DateTimeOffset cutoff, CancellationToken cancellationToken);
+}
+
+/// <summary>The store could not be reached or refused the operation (throttled, unreachable, misconfigured).</summary>
+public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
