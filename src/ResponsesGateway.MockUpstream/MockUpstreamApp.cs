@@ -61,7 +61,7 @@ internal sealed class MockRequestHandler(Func<MockUpstreamServer> serverAccessor
         """{"id":"mock-echo","object":"model","created":1700000000,"owned_by":"mock-upstream"}""" +
         """]}""");
 
-    private static readonly TimeSpan AbortGrace = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan AbortGrace = TimeSpan.FromMilliseconds(150);
 
     public async Task HandleAsync(HttpContext ctx)
     {
