@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace ResponsesGateway.TestSupport;
+
+/// <summary>
+/// A real Azurite Table emulator (tools/node_modules/.bin/azurite-table) on a free loopback port, in-memory.
+/// Stopping or restarting loses all data; restart keeps the port so clients built earlier reconnect
+/// (for fault tests). Disposing kills the whole process tree.
+/// </summary>
+public sealed class AzuriteServer : IAsyncDisposable
+{
+    public const string AccountName = "devstoreaccount1";
+
+    // Azurite's documented development key; not a secret.
+    public const string AccountKey =
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly string _executable;
+    private readonly string _workDirectory;
+    private Process? _process;
+    private StringBuilder _output = new();
+
+    private AzuriteServer(string executable, int port)
+    {
+        _executable = executable;
+        Port = port;
+        _workDirectory = Path.Combine(Path.GetTempPath(), "azurite-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_workDirectory);
+    }
+
+    public int Port { get; }
+
+    /// <summary>Path-style endpoint: <c>http://127.0.0.1:{port}/devstoreaccount1</c>.</summary>
+    public Uri TableEndpoint => new($"http://127.0.0.1:{Port}/{AccountName}");
+
+    /// <summary>An explicit connection string (not the shorthand, which would point at port 10002).</summary>
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};TableEndpoint={TableEndpoint};";
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>Starts Azurite on a free port and waits (up to 30 s) until it accepts connections.</summary>
+    public static async Task<AzuriteServer> StartAsync(CancellationToken cancellationToken = default)
+    {
+        var server = new AzuriteServer(FindExecutable(), FreePort());
+        try
+        {
+            await server.StartProcessAsync(cancellationToken).ConfigureAwait(false);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Kills the emulator (process tree) and waits for it to exit. Data is lost.</summary>
+    public async Task StopAsync()
+    {
+        var process = _process;
+        _process = null;
+        if (process is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited between the check and the kill.
+        }
+        finally
+        {
+            process.Dispose();
+        }
+    }
+
+    /// <summary>Stops and starts again on the same port (empty storage afterwards).</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        await StopAsync().ConfigureAwait(false);
+        await StartProcessAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        try
+        {
+            Directory.Delete(_workDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a temp folder left behind is harmless.
+        }
+    }
+
+    private async Task StartProcessAsync(CancellationToken cancellationToken)
+    {
+        string[] arguments =
+        [
+            "--tableHost", "127.0.0.1",
+            "--tablePort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry",
+        ];
+        var info = new ProcessStartInfo(_executable)
+        {
+            WorkingDirectory = _workDirectory,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            CreateNoWindow = true,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var command = _executable + " " + string.Join(' ', arguments);
+        var output = new StringBuilder();
+        _output = output;
+        var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => Append(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            process.Dispose();
+            throw new InvalidOperationException($"Could not start '{command}': {ex.Message}. {InstallHint}", ex);
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        KillOnExit(process);
+
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (process.HasExited)
+            {
+                // Let the output readers drain before reporting.
+                await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+                _process = null;
+                throw new InvalidOperationException(
+                    $"Azurite exited with code {process.ExitCode} before accepting connections.\nCommand: {command}\nOutput:\n{Snapshot(output)}\n{InstallHint}");
+            }
+
+            if (await AcceptsConnectionsAsync(Port, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            if (deadline.Elapsed > StartTimeout)
+            {
+                await StopAsync().ConfigureAwait(false);
+                throw new TimeoutException(
+                    $"Azurite did not accept connections on 127.0.0.1:{Port} within {StartTimeout.TotalSeconds:0} s.\nCommand: {command}\nOutput:\n{Snapshot(output)}\n{InstallHint}");
+            }
+
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private const string InstallHint = "Install the Node tools with `npm ci --prefix tools` from the repository root.";
+
+    // A test host that is killed or crashes skips DisposeAsync; make sure Node does not outlive it.
+    private static void KillOnExit(Process process) =>
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Already gone or disposed.
+            }
+        };
+
+    private static void Append(StringBuilder output, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            // Keep the tail bounded: only the start-up lines matter for diagnostics.
+            if (output.Length < 16_000)
+            {
+                output.AppendLine(line);
+            }
+        }
+    }
+
+    private static string Snapshot(StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.Length == 0 ? "(none)" : output.ToString();
+        }
+    }
+
+    private static async Task<bool> AcceptsConnectionsAsync(int port, CancellationToken cancellationToken)
+    {
+        using var client = new TcpClient();
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        attempt.CancelAfter(TimeSpan.FromSeconds(1));
+        try
+        {
+            await client.ConnectAsync(IPAddress.Loopback, port, attempt.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return false;
+        }
+    }
+
+    private static string FindExecutable()
+    {
+        var name = OperatingSystem.IsWindows() ? "azurite-table.cmd" : "azurite-table";
+        var path = Path.Combine(RepositoryRoot.Path, "tools", "node_modules", ".bin", name);
+        return File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"Azurite is not installed: {path} does not exist. {InstallHint}");
+    }
+
+    /// <summary>
+    /// Asks the OS for a free port. Another process could take it before Azurite binds; the start-up
+    /// check then fails clearly rather than talking to a stranger (Azurite would exit with EADDRINUSE).
+    /// </summary>
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+}
