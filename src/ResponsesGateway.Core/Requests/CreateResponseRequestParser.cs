@@ -15,6 +15,11 @@ public static class CreateResponseRequestParser
 
     public static CreateResponseRequest Parse(ReadOnlySpan<byte> utf8Body)
     {
+        // Invalid UTF-8 would otherwise surface only when a string value is first read, deep in validation.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Body))
+        {
+            throw GatewayErrors.MalformedJson();
+        }
         JsonObject body;
         try
         {

@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using ResponsesGateway.Http.Endpoints;
+
+namespace ResponsesGateway.Functions;
+
+/// <summary>
+/// HTTP triggers, one line each into the shared handlers. The handlers write the response themselves (JSON, SSE or
+/// the error envelope), so every trigger returns <see cref="EmptyResult"/>. Authorization is the gateway's own
+/// bearer-key check, hence <see cref="AuthorizationLevel.Anonymous"/>; host.json sets routePrefix to "".
+/// </summary>
+public sealed class ResponsesFunctions(ResponsesEndpoints endpoints)
+{
+    [Function("CreateResponse")]
+    public async Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/responses")] HttpRequest req)
+    {
+        await endpoints.CreateAsync(req.HttpContext);
+        return new EmptyResult();
+    }
+
+    [Function("GetResponse")]
+    public async Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/responses/{id}")] HttpRequest req, string id)
+    {
+        await endpoints.GetAsync(req.HttpContext, id);
+        return new EmptyResult();
+    }
+
+    [Function("DeleteResponse")]
+    public async Task<IActionResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/responses/{id}")] HttpRequest req, string id)
+    {
+        await endpoints.DeleteAsync(req.HttpContext, id);
+        return new EmptyResult();
+    }
+
+    [Function("ListInputItems")]
+    public async Task<IActionResult> ListInputItems([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/responses/{id}/input_items")] HttpRequest req, string id)
+    {
+        await endpoints.ListInputItemsAsync(req.HttpContext, id);
+        return new EmptyResult();
+    }
+
+    [Function("ListModels")]
+    public async Task<IActionResult> ListModels([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/models")] HttpRequest req)
+    {
+        await endpoints.ListModelsAsync(req.HttpContext);
+        return new EmptyResult();
+    }
+}

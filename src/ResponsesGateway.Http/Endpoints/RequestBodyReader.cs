@@ -1,0 +1,41 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using ResponsesGateway.Core.Errors;
+
+namespace ResponsesGateway.Http.Endpoints;
+
+/// <summary>Reads a request body into memory up to the configured limit; one byte more is a 413.</summary>
+internal static class RequestBodyReader
+{
+    public static async Task<byte[]> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength is { } declared && declared > limit)
+        {
+            throw GatewayErrors.BodyTooLarge(limit);
+        }
+        // The server's own limit would answer with a bare 413; ours answers in the envelope.
+        var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false })
+        {
+            sizeFeature.MaxRequestBodySize = null;
+        }
+        var initial = (int)Math.Min(request.ContentLength ?? 16 * 1024, limit + 1);
+        var buffer = new ArrayBufferWriter<byte>(Math.Max(initial, 256));
+        while (true)
+        {
+            var memory = buffer.GetMemory(16 * 1024);
+            var read = await request.Body.ReadAsync(memory, cancellationToken);
+            if (read == 0)
+            {
+                break;
+            }
+            buffer.Advance(read);
+            if (buffer.WrittenCount > limit)
+            {
+                throw GatewayErrors.BodyTooLarge(limit);
+            }
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,136 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using ResponsesGateway.Core.Pipeline;
+
+namespace ResponsesGateway.Http.Sse;
+
+/// <summary>
+/// Writes Responses events as SSE: <c>event:</c> equal to the type, one-line JSON <c>data:</c>, a flush per event, no
+/// buffering or compression, and a <c>: keep-alive</c> comment whenever nothing was written for the keep-alive
+/// interval (the Functions front end cuts HTTP responses idle for about 230 s). Headers go out with the first event,
+/// so failures before it can still be ordinary HTTP errors. The caller closes the response after the terminal event.
+/// </summary>
+internal sealed class SseResponseWriter : IResponseEventSink, IAsyncDisposable
+{
+    private static readonly byte[] EventPrefix = "event: "u8.ToArray();
+    private static readonly byte[] DataPrefix = "\ndata: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+    private static readonly byte[] KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
+
+    private readonly HttpContext _context;
+    private readonly TimeSpan _keepAlive;
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _keepAliveLoop;
+    private long _lastWriteTimestamp;
+
+    public SseResponseWriter(HttpContext context, TimeSpan keepAlive)
+    {
+        _context = context;
+        _keepAlive = keepAlive;
+    }
+
+    public bool Started { get; private set; }
+
+    public async ValueTask WriteAsync(JsonObject streamEvent, CancellationToken cancellationToken)
+    {
+        _buffer.ResetWrittenCount();
+        _buffer.Write(EventPrefix);
+        Encoding.UTF8.GetBytes((string?)streamEvent["type"] ?? "message", _buffer);
+        _buffer.Write(DataPrefix);
+        using (var writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true }))
+        {
+            streamEvent.WriteTo(writer);
+        }
+        _buffer.Write(EventEnd);
+        await SendAsync(_buffer.WrittenMemory, cancellationToken);
+    }
+
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _lock.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException e) when (_context.RequestAborted.IsCancellationRequested)
+        {
+            throw new ClientDisconnectedException(e);
+        }
+        try
+        {
+            if (!Started)
+            {
+                await StartAsync(cancellationToken);
+            }
+            await _context.Response.Body.WriteAsync(bytes, cancellationToken);
+            await _context.Response.Body.FlushAsync(cancellationToken);
+            _lastWriteTimestamp = Environment.TickCount64;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException || (e is OperationCanceledException && _context.RequestAborted.IsCancellationRequested))
+        {
+            throw new ClientDisconnectedException(e);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var response = _context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        _context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await response.StartAsync(cancellationToken);
+        Started = true;
+        _lastWriteTimestamp = Environment.TickCount64;
+        _keepAliveLoop = KeepAliveAsync(_stop.Token);
+    }
+
+    private async Task KeepAliveAsync(CancellationToken stop)
+    {
+        // Ticks at a quarter of the interval so a comment goes out at most 25% late, without a timer per write.
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(50, _keepAlive.TotalMilliseconds / 4)));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                if (Environment.TickCount64 - Interlocked.Read(ref _lastWriteTimestamp) < _keepAlive.TotalMilliseconds)
+                {
+                    continue;
+                }
+                try
+                {
+                    await SendAsync(KeepAliveComment, stop);
+                }
+                catch (ClientDisconnectedException)
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped: the stream is over.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_keepAliveLoop is not null)
+        {
+            await _keepAliveLoop;
+        }
+        _stop.Dispose();
+        _lock.Dispose();
+    }
+}

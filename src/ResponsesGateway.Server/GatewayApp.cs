@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ResponsesGateway.Server;
+
+/// <summary>Builds the standalone server; <c>Program</c> runs it and the end-to-end tests start it in-process.</summary>
+public static class GatewayApp
+{
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? services = null)
+    {
+        // Content root at the binaries, so appsettings.json is found whatever the working directory.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        configure?.Invoke(builder.Configuration);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // The gateway enforces Gateway:MaxRequestBodyBytes itself, answering in the OpenAI envelope.
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.AddServerHeader = false;
+        });
+        builder.Services.AddResponsesGateway(builder.Configuration);
+        builder.Services.AddRetentionSweepService();
+        services?.Invoke(builder.Services);
+        var app = builder.Build();
+        app.MapResponsesApi();
+        return app;
+    }
+}

@@ -1,0 +1,4 @@
+using ResponsesGateway.Server;
+
+var app = GatewayApp.Build(args);
+app.Run();

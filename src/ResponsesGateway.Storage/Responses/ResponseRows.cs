@@ -1,0 +1,69 @@
+using System.Globalization;
+using ResponsesGateway.Core.Ids;
+using ResponsesGateway.Storage.Tables;
+
+namespace ResponsesGateway.Storage.Responses;
+
+/// <summary>
+/// The table layout of response chains.
+/// <list type="bullet">
+/// <item>PartitionKey: the chain part of the response id, so one query reads a whole chain (design invariant 3).</item>
+/// <item>Head row, RowKey = the response id: owner, parent, status, model, created_at, deleted flag, and the first
+/// payload chunks. It is written last and is the commit marker: a turn without its head row does not exist.</item>
+/// <item>Continuation rows, RowKey = id + <c>~0001</c>…: further payload chunks of a large turn.</item>
+/// </list>
+/// </summary>
+internal static class ResponseRows
+{
+    public const string Owner = "Owner";
+    public const string Parent = "Parent";
+    public const string Status = "Status";
+    public const string Model = "Model";
+    public const string CreatedAt = "CreatedAt";
+    public const string Deleted = "Deleted";
+    public const string Continuations = "Continuations";
+    public const string ChunkPrefix = "P";
+
+    /// <summary>Payload chunks per row: 10 × 60 KiB keeps a row under 1 MiB even after base64 on the wire.</summary>
+    public const int ChunksPerRow = 10;
+
+    public const char ContinuationSeparator = '~';
+
+    public static string PartitionOf(string responseId) =>
+        ResponseIds.TryGetChain(responseId, out var chain) ? chain : throw new ArgumentException("Not a gateway response id.", nameof(responseId));
+
+    public static string ContinuationKey(string responseId, int index) =>
+        responseId + ContinuationSeparator + index.ToString("D4", CultureInfo.InvariantCulture);
+
+    public static bool IsContinuation(string rowKey, out string responseId)
+    {
+        var at = rowKey.IndexOf(ContinuationSeparator, StringComparison.Ordinal);
+        responseId = at < 0 ? rowKey : rowKey[..at];
+        return at >= 0;
+    }
+
+    public static string ChunkName(int index) => ChunkPrefix + index.ToString("D2", CultureInfo.InvariantCulture);
+
+    public static void WriteChunks(TableEntity row, IReadOnlyList<byte[]> chunks, int first)
+    {
+        for (var i = 0; i < ChunksPerRow && first + i < chunks.Count; i++)
+        {
+            row[ChunkName(i)] = chunks[first + i];
+        }
+    }
+
+    public static IEnumerable<byte[]> ReadChunks(TableEntity row)
+    {
+        for (var i = 0; i < ChunksPerRow; i++)
+        {
+            if (row.GetBinary(ChunkName(i)) is not { } chunk)
+            {
+                yield break;
+            }
+            yield return chunk;
+        }
+    }
+
+    /// <summary>An OData string literal: single quotes doubled.</summary>
+    public static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+}

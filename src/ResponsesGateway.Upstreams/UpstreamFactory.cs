@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+using ResponsesGateway.Core.Options;
+using ResponsesGateway.Core.Upstreams;
+using ResponsesGateway.Upstreams.Http;
+using ResponsesGateway.Upstreams.Responses;
+
+namespace ResponsesGateway.Upstreams;
+
+/// <summary>Builds the adapter for one configured upstream, by its kind.</summary>
+public static class UpstreamFactory
+{
+    public static IUpstream Create(string name, UpstreamOptions options, GatewayOptions gateway, HttpClient client, ILoggerFactory loggers)
+    {
+        if (!Uri.TryCreate(options.BaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+        {
+            throw new InvalidOperationException($"Upstreams:{name}:BaseUrl must be an absolute http(s) URL.");
+        }
+        if (options.ApiKey?.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            throw new InvalidOperationException($"Upstreams:{name}:ApiKey is an unresolved Key Vault reference; check the app identity's access to the vault.");
+        }
+        var http = new UpstreamHttp(client, new UpstreamCredentials(options), gateway);
+        return options.Kind.ToLowerInvariant() switch
+        {
+            UpstreamKinds.Responses => new ResponsesUpstream(name, baseUrl, http, loggers.CreateLogger<ResponsesUpstream>()),
+            _ => throw new InvalidOperationException($"Upstreams:{name}:Kind '{options.Kind}' is not one of: responses, chat."),
+        };
+    }
+
+    /// <summary>
+    /// The one HttpClient for all upstream calls: pooled connections that are recycled (DNS changes), the configured
+    /// connect timeout, and no client-wide timeout (each call has its own first-byte, idle and total limits).
+    /// </summary>
+    public static HttpClient CreateHttpClient(GatewayOptions gateway) => new(new SocketsHttpHandler
+    {
+        ConnectTimeout = TimeSpan.FromSeconds(gateway.UpstreamConnectTimeoutSeconds),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        AutomaticDecompression = System.Net.DecompressionMethods.None,
+        UseProxy = false,
+        UseCookies = false,
+        AllowAutoRedirect = false,
+    })
+    {
+        Timeout = System.Threading.Timeout.InfiniteTimeSpan,
+    };
+}
