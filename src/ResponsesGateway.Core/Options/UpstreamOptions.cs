@@ -37,6 +37,59 @@ public sealed class UpstreamOptions
 
     /// <summary>Optional renames, <c>client-name=upstream-name</c> pairs separated by <c>;</c> or <c>,</c>.</summary>
     public string? ModelMap { get; set; }
+
+    // Capability profile of a `chat` upstream (ignored for `responses`). The defaults suit a generic OpenAI-compatible
+    // /chat/completions server (vLLM, llama.cpp, Ollama, LiteLLM, most hosted vendors).
+
+    /// <summary>
+    /// <c>chat</c> only: the role <c>instructions</c> and system/developer input messages are sent with, <c>system</c>
+    /// (default; understood everywhere) or <c>developer</c> (OpenAI reasoning models).
+    /// </summary>
+    public string ChatSystemRole { get; set; } = "system";
+
+    /// <summary>
+    /// <c>chat</c> only: the field <c>max_output_tokens</c> is sent as, <c>max_tokens</c> (default; what most
+    /// compatible servers know) or <c>max_completion_tokens</c> (OpenAI and Azure OpenAI reasoning models reject <c>max_tokens</c>).
+    /// </summary>
+    public string ChatMaxTokensField { get; set; } = "max_tokens";
+
+    /// <summary>
+    /// <c>chat</c> only: the assistant-message field that carries reasoning when it is sent back (see
+    /// <see cref="ChatSendReasoningContent"/>), <c>reasoning_content</c> (default; DeepSeek, vLLM, SGLang) or
+    /// <c>reasoning</c> (OpenRouter, newer vLLM). Both fields, and inline <c>&lt;think&gt;</c> tags, are always read from answers.
+    /// </summary>
+    public string ChatReasoningField { get; set; } = "reasoning_content";
+
+    /// <summary>
+    /// <c>chat</c> only: how <c>reasoning.effort</c> is sent, <c>reasoning_effort</c> (default; the OpenAI field) or
+    /// <c>none</c> (not sent, for servers that reject the field).
+    /// </summary>
+    public string ChatReasoningEffort { get; set; } = "reasoning_effort";
+
+    /// <summary>
+    /// <c>chat</c> only: whether the upstream supports <c>response_format: {type:"json_schema"}</c> (default true). When
+    /// false a <c>json_schema</c> format is sent as <c>json_object</c> (valid JSON, schema not enforced upstream).
+    /// </summary>
+    public bool ChatJsonSchema { get; set; } = true;
+
+    /// <summary>
+    /// <c>chat</c> only: whether the client's <c>parallel_tool_calls</c> is forwarded (default true). Turn off for
+    /// servers that reject the field.
+    /// </summary>
+    public bool ChatParallelToolCalls { get; set; } = true;
+
+    /// <summary>
+    /// <c>chat</c> only: send the reasoning of earlier assistant turns back on those assistant messages, in the
+    /// <see cref="ChatReasoningField"/> field (default false). Required by DeepSeek thinking mode, which rejects an
+    /// assistant tool-call turn whose <c>reasoning_content</c> is missing.
+    /// </summary>
+    public bool ChatSendReasoningContent { get; set; }
+
+    /// <summary>
+    /// <c>chat</c> only: split a <c>&lt;think&gt;…&lt;/think&gt;</c> block at the start of the answer text into a
+    /// reasoning item (default true; DeepSeek-R1 style models served without a reasoning parser).
+    /// </summary>
+    public bool ChatThinkTags { get; set; } = true;
 }
 
 public static class UpstreamKinds
