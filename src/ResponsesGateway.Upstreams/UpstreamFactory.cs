@@ -23,6 +23,7 @@ public static class UpstreamFactory
         return options.Kind.ToLowerInvariant() switch
         {
             UpstreamKinds.Responses => new ResponsesUpstream(name, baseUrl, http, loggers.CreateLogger<ResponsesUpstream>()),
+            UpstreamKinds.Chat => new Chat.ChatCompletionsUpstream(name, baseUrl, http, Chat.ChatCapabilities.From(name, options), loggers.CreateLogger<Chat.ChatCompletionsUpstream>()),
             _ => throw new InvalidOperationException($"Upstreams:{name}:Kind '{options.Kind}' is not one of: responses, chat."),
         };
     }

@@ -1,0 +1,93 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using ResponsesGateway.Core.Upstreams;
+using ResponsesGateway.Protocol.Serialization;
+using ResponsesGateway.Upstreams.Http;
+using ResponsesGateway.Upstreams.Sse;
+
+namespace ResponsesGateway.Upstreams.Chat;
+
+/// <summary>
+/// An upstream that only speaks <c>{BaseUrl}/chat/completions</c> (DeepSeek, vLLM, llama.cpp, Ollama, most hosted
+/// vendors). Requests are translated by <see cref="ChatRequestMapper"/>; answers, streamed or not, go through one
+/// <see cref="ChatStreamTranslator"/>, so both paths produce the same items.
+/// </summary>
+internal sealed class ChatCompletionsUpstream : IUpstream
+{
+    private readonly Uri _url;
+    private readonly UpstreamHttp _http;
+    private readonly ChatCapabilities _capabilities;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+
+    public ChatCompletionsUpstream(string name, Uri baseUrl, UpstreamHttp http, ChatCapabilities capabilities, ILogger logger, TimeProvider? time = null)
+    {
+        Name = name;
+        _url = new Uri(baseUrl.ToString().TrimEnd('/') + "/chat/completions");
+        _http = http;
+        _capabilities = capabilities;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public string Name { get; }
+
+    public async Task<JsonObject> CreateAsync(UpstreamRequest request, CancellationToken cancellationToken)
+    {
+        // Mapped before the call: a tool the upstream cannot run is the client's 400, not an upstream failure.
+        var body = ChatRequestMapper.Map(request, _capabilities, Name, stream: false, _logger);
+        ChatLog.Calling(_logger, Name, request.ResponseId, false);
+        using var response = await _http.SendAsync(_url, ProtocolJson.ToUtf8(body), stream: false, cancellationToken);
+        var bytes = await UpstreamHttp.ReadBodyAsync(response, cancellationToken);
+        JsonObject completion;
+        try
+        {
+            completion = ProtocolJson.ParseObject(bytes);
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        {
+            throw new UpstreamException(UpstreamFailure.StreamInterrupted, "the upstream's answer is not a JSON object.", e);
+        }
+        return ChatResponseMapper.Map(completion, NewTranslator(request));
+    }
+
+    public async IAsyncEnumerable<JsonObject> StreamAsync(UpstreamRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var body = ChatRequestMapper.Map(request, _capabilities, Name, stream: true, _logger);
+        ChatLog.Calling(_logger, Name, request.ResponseId, true);
+        using var response = await _http.SendAsync(_url, ProtocolJson.ToUtf8(body), stream: true, cancellationToken);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await foreach (var evt in Translate(NewTranslator(request), stream, _http.IdleTimeout, cancellationToken))
+        {
+            yield return evt;
+        }
+    }
+
+    /// <summary>
+    /// Chat chunks from an SSE body → Responses events. The stream ends when the body ends: <c>[DONE]</c> is skipped by
+    /// the reader and not required, since several servers close without it. Exposed for the golden tests.
+    /// </summary>
+    internal static async IAsyncEnumerable<JsonObject> Translate(ChatStreamTranslator translator, Stream body, TimeSpan idleTimeout,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var evt in translator.Start())
+        {
+            yield return evt;
+        }
+        await foreach (var chunk in SseEventReader.ReadAsync(body, idleTimeout, cancellationToken))
+        {
+            foreach (var evt in translator.OnChunk(chunk))
+            {
+                yield return evt;
+            }
+        }
+        foreach (var evt in translator.Finish())
+        {
+            yield return evt;
+        }
+    }
+
+    private ChatStreamTranslator NewTranslator(UpstreamRequest request) => new(request, _capabilities, Name, _logger, _time);
+}

@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+using ResponsesGateway.Core.Upstreams;
+
+namespace ResponsesGateway.Upstreams.Chat;
+
+/// <summary>
+/// A whole <c>chat.completion</c> → the final Response. The message is fed to the streaming state machine as one chunk,
+/// so the JSON path and the stream build identical items (reasoning → message → function calls, chat-translation.md §2).
+/// </summary>
+internal static class ChatResponseMapper
+{
+    public static JsonObject Map(JsonObject completion, ChatStreamTranslator translator)
+    {
+        // Some servers answer HTTP 200 with an error envelope instead of a completion.
+        if (completion["error"] is not null || JsonText.Of(completion["object"]) == "error")
+        {
+            translator.OnChunk(completion); // throws the in-band error with the upstream's code
+        }
+        if ((completion["choices"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault() is not { } choice)
+        {
+            throw new UpstreamException(UpstreamFailure.StreamInterrupted, "the upstream's answer has no choices.");
+        }
+        var message = choice["message"] as JsonObject ?? [];
+        var delta = new JsonObject();
+        foreach (var (key, value) in message)
+        {
+            delta[key] = value?.DeepClone();
+        }
+        if (delta["tool_calls"] is JsonArray calls)
+        {
+            for (var i = 0; i < calls.Count; i++)
+            {
+                if (calls[i] is JsonObject call && call["index"] is null)
+                {
+                    call["index"] = i;
+                }
+            }
+        }
+        var chunk = new JsonObject
+        {
+            ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = choice["finish_reason"]?.DeepClone() }),
+            ["usage"] = completion["usage"]?.DeepClone(),
+        };
+        translator.OnChunk(chunk);
+        translator.Finish();
+        return translator.FinalResponse!;
+    }
+}
