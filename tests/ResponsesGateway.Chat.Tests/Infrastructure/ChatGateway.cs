@@ -1,0 +1,60 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using ResponsesGateway.Core.Auth;
+using ResponsesGateway.Core.Options;
+using ResponsesGateway.Core.Pipeline;
+using ResponsesGateway.Core.Requests;
+using ResponsesGateway.Core.Routing;
+using ResponsesGateway.Protocol.Serialization;
+
+namespace ResponsesGateway.Upstreams.Chat.Tests.Infrastructure;
+
+/// <summary>
+/// The real pipeline (<see cref="ResponsesService"/>: id minting, renumbering, persistence, failure handling) with one
+/// <c>chat</c> upstream built by <see cref="UpstreamFactory"/> against a <see cref="FakeChatServer"/>.
+/// </summary>
+internal sealed class ChatGateway
+{
+    public static readonly Tenant Tenant = new("tenant-a");
+
+    private readonly ResponsesService _service;
+
+    public ChatGateway(FakeChatServer server, Action<UpstreamOptions>? configure = null)
+    {
+        Server = server;
+        var options = new UpstreamOptions { Kind = UpstreamKinds.Chat, BaseUrl = "http://chat.test/v1", Models = "*" };
+        configure?.Invoke(options);
+        var gateway = new GatewayOptions();
+        var upstream = UpstreamFactory.Create("chat-test", options, gateway, new HttpClient(server), NullLoggerFactory.Instance);
+        var router = new UpstreamRouter([new UpstreamRegistration("chat-test", options, upstream)]);
+        _service = new ResponsesService(router, Store, Microsoft.Extensions.Options.Options.Create(gateway), TimeProvider.System, NullLogger<ResponsesService>.Instance);
+    }
+
+    public FakeChatServer Server { get; }
+
+    public MemoryStore Store { get; } = new();
+
+    /// <summary>The chat body the upstream received last.</summary>
+    public JsonObject SentBody => ProtocolJson.ParseObject(Server.Requests[^1].Body);
+
+    public async Task<List<JsonObject>> StreamAsync(string requestJson)
+    {
+        var sink = new ListSink();
+        await _service.StreamAsync(Tenant, CreateResponseRequestParser.Validate(ProtocolJson.ParseObject(requestJson)), sink, CancellationToken.None);
+        return sink.Events;
+    }
+
+    public Task<JsonObject> CreateAsync(string requestJson) =>
+        _service.CreateAsync(Tenant, CreateResponseRequestParser.Validate(ProtocolJson.ParseObject(requestJson)), CancellationToken.None);
+
+    private sealed class ListSink : IResponseEventSink
+    {
+        public List<JsonObject> Events { get; } = [];
+
+        public ValueTask WriteAsync(JsonObject streamEvent, CancellationToken cancellationToken)
+        {
+            Events.Add((JsonObject)streamEvent.DeepClone());
+            return ValueTask.CompletedTask;
+        }
+    }
+}
