@@ -160,7 +160,8 @@ public sealed class ChainTests(GatewayFixture fixture)
     [Fact]
     public async Task LargeInput_StoresChainsAndLists()
     {
-        var big = new string('z', 5 * 1024 * 1024);
+        // Base64 of random bytes, like an inline image: it does not compress, so the turn spans several table rows.
+        var big = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4 * 1024 * 1024));
         var first = await CreateAsync($$"""{"model":"mock-model","input":[{"role":"user","content":"big one"},{"role":"user","content":"{{big}}"}]}""");
         var marker = Guid.NewGuid().ToString("N");
         await CreateAsync($$"""{"model":"mock-model","input":"{{marker}}","previous_response_id":"{{first}}"}""");
@@ -202,6 +203,19 @@ public sealed class ChainTests(GatewayFixture fixture)
         var stored = await ReadObjectAsync(get);
         Assert.Equal("failed", (string?)stored["status"]);
         Assert.True(JsonNode.DeepEquals(stream.Terminal, stored));
+    }
+
+    [Fact]
+    public async Task ReasoningItems_KeepTheirEncryptedContentAcrossTheChain()
+    {
+        var first = await CreateAsync("""{"model":"mock-reasoning","input":"think","reasoning":{"effort":"low"}}""");
+        var marker = Guid.NewGuid().ToString("N");
+        await CreateAsync($$$"""{"model":"mock-model","input":"{{{marker}}}","previous_response_id":"{{{first}}}","reasoning":{"effort":"low"}}""");
+
+        var sent = JsonNode.Parse(fixture.Mock.Requests.Last(r => r.Body.Contains(marker, StringComparison.Ordinal)).Body)!.AsObject();
+        var reasoning = sent["input"]!.AsArray().Single(i => (string?)i!["type"] == "reasoning")!;
+        Assert.False(string.IsNullOrEmpty((string?)reasoning["encrypted_content"]));
+        Assert.Contains("reasoning.encrypted_content", sent["include"]!.AsArray().Select(x => (string?)x));
     }
 
     [Fact]

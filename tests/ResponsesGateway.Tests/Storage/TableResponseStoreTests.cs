@@ -1,0 +1,129 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Microsoft.Extensions.Logging.Abstractions;
+using ResponsesGateway.Core.Ids;
+using ResponsesGateway.Core.Storage;
+using ResponsesGateway.Storage.Responses;
+using ResponsesGateway.Storage.Tables;
+using ResponsesGateway.Tests.Infrastructure;
+
+namespace ResponsesGateway.Tests.Storage;
+
+/// <summary>The chain store against Azurite, counting every storage request.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class TableResponseStoreTests(GatewayFixture fixture)
+{
+    [Fact]
+    public async Task ChainOfDepth100_ResolvesWithExactlyOneStorageRequest()
+    {
+        var (store, counter) = CreateStore();
+        var ids = await SaveChainAsync(store, "owner", 100);
+
+        counter.Reset();
+        var chain = await store.GetChainAsync("owner", ids[^1], CancellationToken.None);
+
+        Assert.Equal(1, counter.Count);
+        Assert.NotNull(chain);
+        Assert.Equal(ids, chain!.Select(t => t.Id));
+        Assert.Equal("turn 0", (string?)chain[0].InputItems[0]!["content"]);
+        Assert.Equal("turn 99", (string?)chain[^1].InputItems[0]!["content"]);
+    }
+
+    [Fact]
+    public async Task LargeTurn_SpillsIntoContinuationRowsAndReadsBackIntact()
+    {
+        var (store, counter) = CreateStore();
+        var id = ResponseIds.NewRoot();
+        // Random base64 does not compress: 5 MB of it needs several continuation rows.
+        var big = Convert.ToBase64String(RandomNumberGenerator.GetBytes(4 * 1024 * 1024));
+        await store.SaveAsync(Turn(id, null, "owner", big), CancellationToken.None);
+        Assert.True(counter.Count >= 1 + 5, $"expected continuation rows before the head row, saw {counter.Count} requests");
+
+        var read = await store.GetAsync("owner", id, CancellationToken.None);
+        var chain = await store.GetChainAsync("owner", id, CancellationToken.None);
+
+        Assert.Equal(big, (string?)read!.InputItems[0]!["content"]);
+        Assert.Equal(big, (string?)chain!.Single().InputItems[0]!["content"]);
+        Assert.True(await store.DeleteAsync("owner", id, CancellationToken.None));
+        Assert.Null(await store.GetAsync("owner", id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ForeignOwner_SeesNothingAndCannotDelete()
+    {
+        var (store, _) = CreateStore();
+        var ids = await SaveChainAsync(store, "alice", 2);
+
+        Assert.Null(await store.GetAsync("bob", ids[0], CancellationToken.None));
+        Assert.Null(await store.GetChainAsync("bob", ids[1], CancellationToken.None));
+        Assert.False(await store.DeleteAsync("bob", ids[1], CancellationToken.None));
+        Assert.NotNull(await store.GetAsync("alice", ids[1], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Sweep_RemovesOnlyChainsWhoseNewestTurnIsOlderThanTheCutoff()
+    {
+        var (store, _) = CreateStore();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var old = ResponseIds.NewRoot();
+        await store.SaveAsync(Turn(old, null, "owner", "old", now - 40 * 86400), CancellationToken.None);
+        var mixedRoot = ResponseIds.NewRoot();
+        await store.SaveAsync(Turn(mixedRoot, null, "owner", "old root", now - 40 * 86400), CancellationToken.None);
+        var mixedChild = ResponseIds.NewChild(mixedRoot);
+        await store.SaveAsync(Turn(mixedChild, mixedRoot, "owner", "recent child", now), CancellationToken.None);
+
+        var removed = await store.SweepAsync(DateTimeOffset.UtcNow.AddDays(-30), CancellationToken.None);
+
+        Assert.Equal(1, removed);
+        Assert.Null(await store.GetAsync("owner", old, CancellationToken.None));
+        Assert.Equal(2, (await store.GetChainAsync("owner", mixedChild, CancellationToken.None))!.Count);
+    }
+
+    private (TableResponseStore Store, RequestCounter Counter) CreateStore()
+    {
+        var counter = new RequestCounter();
+        var options = new TableClientOptions();
+        options.AddPolicy(counter, HttpPipelinePosition.PerCall);
+        var client = new TableClient(fixture.Azurite.ConnectionString, "s" + Guid.NewGuid().ToString("N")[..20], options);
+        return (new TableResponseStore(client, NullLogger<TableResponseStore>.Instance), counter);
+    }
+
+    private static async Task<List<string>> SaveChainAsync(TableResponseStore store, string owner, int depth)
+    {
+        var ids = new List<string>();
+        string? parent = null;
+        for (var i = 0; i < depth; i++)
+        {
+            var id = parent is null ? ResponseIds.NewRoot() : ResponseIds.NewChild(parent);
+            await store.SaveAsync(Turn(id, parent, owner, $"turn {i}"), CancellationToken.None);
+            ids.Add(id);
+            parent = id;
+        }
+        return ids;
+    }
+
+    private static StoredResponse Turn(string id, string? parent, string owner, string text, long? createdAt = null) => new()
+    {
+        Id = id,
+        Owner = owner,
+        PreviousResponseId = parent,
+        Status = "completed",
+        Model = "m",
+        CreatedAt = createdAt ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+        Response = new JsonObject { ["id"] = id, ["object"] = "response", ["status"] = "completed", ["output"] = new JsonArray(new JsonObject { ["type"] = "message", ["role"] = "assistant", ["content"] = "reply " + text }) },
+        InputItems = [new JsonObject { ["type"] = "message", ["role"] = "user", ["content"] = text }],
+    };
+
+    private sealed class RequestCounter : HttpPipelineSynchronousPolicy
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Reset() => Interlocked.Exchange(ref _count, 0);
+
+        public override void OnSendingRequest(HttpMessage message) => Interlocked.Increment(ref _count);
+    }
+}
