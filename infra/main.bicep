@@ -75,6 +75,47 @@ param upstreamModels string = '*'
 @description('Optional model renames, client-name=upstream-name pairs separated by ; or ,.')
 param upstreamModelMap string = ''
 
+// Capability profile of a `chat` upstream (ignored for `responses`); defaults suit a generic OpenAI-compatible server.
+@allowed([
+  'system'
+  'developer'
+])
+@description('Upstreams__default__ChatSystemRole: role for instructions and system messages on a chat upstream.')
+param upstreamChatSystemRole string = 'system'
+
+@allowed([
+  'max_tokens'
+  'max_completion_tokens'
+])
+@description('Upstreams__default__ChatMaxTokensField: the field max_output_tokens is sent as on a chat upstream.')
+param upstreamChatMaxTokensField string = 'max_tokens'
+
+@allowed([
+  'reasoning_content'
+  'reasoning'
+])
+@description('Upstreams__default__ChatReasoningField: the assistant-message field that carries reasoning sent back.')
+param upstreamChatReasoningField string = 'reasoning_content'
+
+@allowed([
+  'reasoning_effort'
+  'none'
+])
+@description('Upstreams__default__ChatReasoningEffort: how reasoning.effort is sent to a chat upstream.')
+param upstreamChatReasoningEffort string = 'reasoning_effort'
+
+@description('Upstreams__default__ChatJsonSchema: whether the chat upstream supports response_format json_schema.')
+param upstreamChatJsonSchema bool = true
+
+@description('Upstreams__default__ChatParallelToolCalls: whether parallel_tool_calls is forwarded to the chat upstream.')
+param upstreamChatParallelToolCalls bool = true
+
+@description('Upstreams__default__ChatSendReasoningContent: send earlier reasoning back on assistant messages (DeepSeek thinking mode).')
+param upstreamChatSendReasoningContent bool = false
+
+@description('Upstreams__default__ChatThinkTags: split a leading <think> block of the answer into a reasoning item.')
+param upstreamChatThinkTags bool = true
+
 @allowed([
   'key'
   'managed-identity'
@@ -276,6 +317,14 @@ var gatewaySettings = {
   Upstreams__default__TokenScope: upstreamTokenScope
   Upstreams__default__Models: upstreamModels
   Upstreams__default__ModelMap: upstreamModelMap
+  Upstreams__default__ChatSystemRole: upstreamChatSystemRole
+  Upstreams__default__ChatMaxTokensField: upstreamChatMaxTokensField
+  Upstreams__default__ChatReasoningField: upstreamChatReasoningField
+  Upstreams__default__ChatReasoningEffort: upstreamChatReasoningEffort
+  Upstreams__default__ChatJsonSchema: string(upstreamChatJsonSchema)
+  Upstreams__default__ChatParallelToolCalls: string(upstreamChatParallelToolCalls)
+  Upstreams__default__ChatSendReasoningContent: string(upstreamChatSendReasoningContent)
+  Upstreams__default__ChatThinkTags: string(upstreamChatThinkTags)
 
   Storage__TableEndpoint: storage.outputs.tableEndpoint
   Storage__ManagedIdentityClientId: identity.outputs.clientId
