@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
 using NJsonSchema;
+using Xunit;
 
-namespace ResponsesGateway.Upstreams.Chat.Tests.Infrastructure;
+namespace ResponsesGateway.TestSupport;
 
 /// <summary>
-/// Validates emitted events and Responses against <c>Fixtures/responses-schemas.json</c> (the openai-openapi subset) with
-/// NJsonSchema. Each event is checked against the schema its <c>type</c> names in <c>ResponseStreamEvent</c>'s
+/// Validates emitted events and Responses against <c>Schemas/responses-schemas.json</c> (embedded; a copy of
+/// /work/shared/reference/openapi/responses-schemas.json, the openai-openapi f85dbe2 subset) with NJsonSchema. Each event is checked against the schema its <c>type</c> names in <c>ResponseStreamEvent</c>'s
 /// <c>anyOf</c>, which gives a precise error instead of "matched none of 50 branches".
 ///
 /// Tolerances, each a documented spec-vs-wire discrepancy (responses-api.md §9) or a limit of the validator:
@@ -22,8 +23,10 @@ namespace ResponsesGateway.Upstreams.Chat.Tests.Infrastructure;
 /// Everything else — <c>store</c> (undeclared, §9.5) included — validates as is, because Response does not forbid
 /// additional properties.
 /// </summary>
-internal static class SchemaValidator
+public static class SchemaValidator
 {
+    private const string ResourceName = "responses-schemas.json";
+
     private static readonly Lazy<(JsonSchema Root, Dictionary<string, string> EventSchemas)> Loaded = new(Load);
 
     public static void ValidateEvents(IEnumerable<JsonObject> events)
@@ -79,8 +82,9 @@ internal static class SchemaValidator
 
     private static (JsonSchema, Dictionary<string, string>) Load()
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "responses-schemas.json");
-        var schemas = JsonNode.Parse(File.ReadAllText(path))!["components"]!["schemas"]!.AsObject();
+        using var stream = typeof(SchemaValidator).Assembly.GetManifestResourceStream(ResourceName)
+            ?? throw new InvalidOperationException($"embedded resource {ResourceName} is missing");
+        var schemas = JsonNode.Parse(stream)!["components"]!["schemas"]!.AsObject();
         var definitions = (JsonObject)Rewrite(schemas.DeepClone())!;
         var root = new JsonObject { ["definitions"] = definitions };
         var schema = JsonSchema.FromJsonAsync(root.ToJsonString()).GetAwaiter().GetResult();
