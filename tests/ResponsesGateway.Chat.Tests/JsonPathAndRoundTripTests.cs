@@ -72,12 +72,15 @@ public sealed class JsonPathAndRoundTripTests
     }
 
     [Fact]
-    public async Task InBandErrorIn200Body_Is502WithTheUpstreamMessage()
+    public async Task InBandErrorIn200Body_IsAFailedResponseWithTheUpstreamCodeAndMessage()
     {
+        // Like a native upstream's 200 with status "failed", and like response.failed on the streaming path.
         var gateway = new ChatGateway(FakeChatServer.Json("""{"error":{"message":"Model overloaded","type":"server_error","code":"upstream_overloaded"}}"""));
-        var e = await Assert.ThrowsAsync<GatewayException>(() => gateway.CreateAsync("""{"model":"m","input":"x"}"""));
-        Assert.Equal(502, e.StatusCode);
-        Assert.Contains("Model overloaded", e.Error.Message);
+        var response = await gateway.CreateAsync("""{"model":"m","input":"x"}""");
+        SchemaValidator.ValidateResponse(response);
+        Assert.Equal("failed", (string?)response["status"]);
+        AssertJson("""{"code":"upstream_overloaded","message":"Model overloaded"}""", response["error"]);
+        Assert.Empty(response["output"]!.AsArray());
     }
 
     [Fact]

@@ -11,10 +11,11 @@ internal static class ChatResponseMapper
 {
     public static JsonObject Map(JsonObject completion, ChatStreamTranslator translator)
     {
-        // Some servers answer HTTP 200 with an error envelope instead of a completion.
+        // Some servers answer HTTP 200 with an error envelope instead of a completion: the turn failed, like a native
+        // upstream's 200 with status "failed" and like the stream's response.failed, with the upstream's code and message.
         if (completion["error"] is not null || JsonText.Of(completion["object"]) == "error")
         {
-            translator.OnChunk(completion); // throws the in-band error with the upstream's code
+            return translator.Failed(completion);
         }
         if ((completion["choices"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault() is not { } choice)
         {

@@ -126,6 +126,21 @@ internal sealed class ChatStreamTranslator
         return events;
     }
 
+    /// <summary>
+    /// The JSON path's in-band error (a 200 whose body is an error envelope): the final Response, <c>failed</c>, carrying
+    /// the upstream's code and message. Streams throw instead (<see cref="OnChunk"/>): the pipeline then closes what was
+    /// already sent and ends with <c>response.failed</c>.
+    /// </summary>
+    public JsonObject Failed(JsonObject errorBody)
+    {
+        var error = InBandError(errorBody);
+        var final = (JsonObject)_response.DeepClone();
+        final["output"] = new JsonArray();
+        ResponseObjects.Finish(final, ResponseStatuses.Failed, _time.GetUtcNow().ToUnixTimeSeconds(), ResponseObjects.Error(error.Code ?? "server_error", error.Message));
+        FinalResponse = final;
+        return final;
+    }
+
     private void Content(List<JsonObject> events, string content)
     {
         if (_think is null)
