@@ -13,6 +13,10 @@ public static class CreateResponseRequestParser
 {
     private static readonly string[] ToolChoiceModes = ["none", "auto", "required"];
 
+    // Model names are short everywhere; the bound keeps a hostile name out of logs, errors and the store's Model column
+    // (a table property holds at most 32K characters: a longer name used to fail the write after the upstream call, a 503).
+    private const int MaxModelLength = 256;
+
     public static CreateResponseRequest Parse(ReadOnlySpan<byte> utf8Body)
     {
         // Invalid UTF-8 would otherwise surface only when a string value is first read, deep in validation.
@@ -29,12 +33,27 @@ public static class CreateResponseRequestParser
         {
             throw GatewayErrors.MalformedJson();
         }
+        if (JsonStrings.FindUnpairedSurrogate(utf8Body))
+        {
+            throw GatewayErrors.InvalidRequest(
+                "The request body contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff) in a string; such a string cannot be encoded as UTF-8.",
+                param: null, "invalid_json");
+        }
         return Validate(body);
     }
 
     public static CreateResponseRequest Validate(JsonObject body)
     {
         var model = RequireString(body, "model");
+        if (model.Length == 0)
+        {
+            throw GatewayErrors.MissingParameter("model");
+        }
+        if (model.Length > MaxModelLength)
+        {
+            throw GatewayErrors.InvalidValue("model",
+                $"string too long. Expected a string with maximum length {MaxModelLength}, but got a string with length {model.Length} instead.", "string_above_max_length");
+        }
         var (input, inputWasString) = ValidateInput(body["input"]);
 
         OptionalString(body, "instructions");
