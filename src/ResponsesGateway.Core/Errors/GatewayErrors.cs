@@ -61,6 +61,14 @@ public static class GatewayErrors
     public static GatewayException StorageUnavailable() => new(503, new ApiError(
         "The response store is unavailable; the response was not stored. Please try again later.", ApiErrorTypes.Server, null, "storage_unavailable"));
 
+    /// <summary>
+    /// 429 in OpenAI's rate-limit shape (<c>type: requests</c>, <c>code: rate_limit_exceeded</c>). The message ends with
+    /// "Please try again in Ns." because clients such as Codex read the delay from the text, besides <c>Retry-After</c>.
+    /// </summary>
+    public static GatewayException RateLimited(string what, int retryAfterSeconds) => new(429, new ApiError(
+        $"Rate limit reached for this API key on {what}. Please try again in {retryAfterSeconds}s.",
+        ApiErrorTypes.Requests, null, "rate_limit_exceeded")) { RetryAfterSeconds = retryAfterSeconds };
+
     public static GatewayException Internal() => new(500, new ApiError(
         "The server had an error while processing your request.", ApiErrorTypes.Server, null, null));
 }

@@ -13,6 +13,18 @@ public sealed class GatewayOptions
     /// </summary>
     public Dictionary<string, string> ApiKeys { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Client keys by name, given as the hex SHA-256 of the key instead of the key itself, so the plain key never has
+    /// to sit in app settings. Same tenant semantics as <see cref="ApiKeys"/>; a name may appear in both (rotation).
+    /// </summary>
+    public Dictionary<string, string> ApiKeyHashes { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Requests one key may have in flight at once (streams included); more get 429. 0: unlimited.</summary>
+    public int MaxConcurrentRequestsPerKey { get; set; }
+
+    /// <summary>Requests one key may start per minute (a token bucket: bursts up to this many); more get 429. 0: unlimited.</summary>
+    public int RequestsPerMinutePerKey { get; set; }
+
     /// <summary>Largest request body accepted, in bytes; larger bodies get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 32 * 1024 * 1024;
 

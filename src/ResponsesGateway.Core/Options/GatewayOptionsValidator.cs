@@ -8,9 +8,25 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
         var errors = new List<string>();
-        if (!options.ApiKeys.Values.Any(k => !string.IsNullOrWhiteSpace(k)))
+        if (!options.ApiKeys.Values.Any(k => !string.IsNullOrWhiteSpace(k)) && !options.ApiKeyHashes.Values.Any(h => !string.IsNullOrWhiteSpace(h)))
         {
-            errors.Add("Gateway:ApiKeys needs at least one client key (Gateway__ApiKeys__<name>=<key>).");
+            errors.Add("Gateway:ApiKeys needs at least one client key (Gateway__ApiKeys__<name>=<key>, or Gateway__ApiKeyHashes__<name>=<hex SHA-256 of the key>).");
+        }
+        // A mistyped hash would silently lock its tenant out; fail the start instead. Empty values are "not set".
+        foreach (var (keyName, hash) in options.ApiKeyHashes)
+        {
+            if (!string.IsNullOrWhiteSpace(hash) && !ApiKeyHash.TryParse(hash, out _))
+            {
+                errors.Add($"Gateway:ApiKeyHashes:{keyName} must be the SHA-256 of the key as 64 hex digits.");
+            }
+        }
+        if (options.MaxConcurrentRequestsPerKey < 0)
+        {
+            errors.Add("Gateway:MaxConcurrentRequestsPerKey must be 0 (unlimited) or positive.");
+        }
+        if (options.RequestsPerMinutePerKey < 0)
+        {
+            errors.Add("Gateway:RequestsPerMinutePerKey must be 0 (unlimited) or positive.");
         }
         // An unresolved Key Vault reference arrives as its literal text; accepting it would make a guessable string a valid key.
         foreach (var (keyName, key) in options.ApiKeys)

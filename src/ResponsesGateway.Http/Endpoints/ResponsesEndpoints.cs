@@ -10,6 +10,7 @@ using ResponsesGateway.Core.Pipeline;
 using ResponsesGateway.Core.Requests;
 using ResponsesGateway.Core.Routing;
 using ResponsesGateway.Http.Errors;
+using ResponsesGateway.Http.Limits;
 using ResponsesGateway.Http.Sse;
 using ResponsesGateway.Protocol.Lists;
 using ResponsesGateway.Protocol.Serialization;
@@ -25,16 +26,18 @@ public sealed partial class ResponsesEndpoints
     private readonly ResponsesService _responses;
     private readonly StoredResponsesService _stored;
     private readonly ApiKeyAuthenticator _authenticator;
+    private readonly TenantRequestLimiter _limiter;
     private readonly UpstreamRouter _router;
     private readonly GatewayOptions _options;
     private readonly ILogger _logger;
 
     public ResponsesEndpoints(ResponsesService responses, StoredResponsesService stored, ApiKeyAuthenticator authenticator,
-        UpstreamRouter router, IOptions<GatewayOptions> options, ILogger<ResponsesEndpoints> logger)
+        TenantRequestLimiter limiter, UpstreamRouter router, IOptions<GatewayOptions> options, ILogger<ResponsesEndpoints> logger)
     {
         _responses = responses;
         _stored = stored;
         _authenticator = authenticator;
+        _limiter = limiter;
         _router = router;
         _options = options.Value;
         _logger = logger;
@@ -112,6 +115,8 @@ public sealed partial class ResponsesEndpoints
         try
         {
             var tenant = _authenticator.Authenticate(context.Request.Headers.Authorization);
+            // Held until the handler is done, a whole stream included: that is what "in flight" means for the limit.
+            using var permit = _limiter.Acquire(tenant);
             await handler(tenant, ct);
         }
         catch (GatewayException e) when (!context.Response.HasStarted)

@@ -10,6 +10,7 @@ using ResponsesGateway.Core.Routing;
 using ResponsesGateway.Core.Storage;
 using ResponsesGateway.Http.Endpoints;
 using ResponsesGateway.Http.Hosting;
+using ResponsesGateway.Http.Limits;
 using ResponsesGateway.Storage;
 using ResponsesGateway.Upstreams;
 
@@ -50,6 +51,7 @@ public static class GatewayServiceCollectionExtensions
         });
         services.AddTableResponseStore();
         services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<TenantRequestLimiter>();
         services.AddSingleton<ResponsesService>();
         services.AddSingleton<StoredResponsesService>();
         services.AddSingleton<RetentionSweeper>();

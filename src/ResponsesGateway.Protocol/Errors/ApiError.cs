@@ -18,4 +18,7 @@ public static class ApiErrorTypes
     public const string InvalidRequest = "invalid_request_error";
     public const string Server = "server_error";
     public const string RateLimit = "rate_limit_error";
+
+    /// <summary>What OpenAI sends as <c>type</c> when a requests-per-minute limit is hit (<c>tokens</c> for TPM).</summary>
+    public const string Requests = "requests";
 }
