@@ -146,6 +146,15 @@ param azureOpenAiResourceGroupName string = ''
 // ---------------------------------------------------------------------------------------------
 
 @minValue(1024)
+@description('Gateway__ApiKeyHashes__hashed: an extra client key given as the hex SHA-256 of the key (tenant "hashed"); empty: none.')
+param gatewayClientKeyHash string = ''
+
+@description('Gateway__MaxConcurrentRequestsPerKey: requests one key may have in flight (more: 429). 0: unlimited.')
+param gatewayMaxConcurrentRequestsPerKey int = 0
+
+@description('Gateway__RequestsPerMinutePerKey: requests one key may start per minute (more: 429). 0: unlimited.')
+param gatewayRequestsPerMinutePerKey int = 0
+
 @description('Gateway__MaxRequestBodyBytes: largest request body accepted (larger: 413).')
 param gatewayMaxRequestBodyBytes int = 33554432
 
@@ -301,6 +310,9 @@ module openAiRbac './app/openai-rbac.bicep' = if (grantOpenAiRole) {
 // local.settings.sample.json and the README. Secrets are Key Vault references resolved with the app identity.
 var gatewaySettings = {
   Gateway__ApiKeys__default: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.gatewayClientKeySecretUri})'
+  Gateway__ApiKeyHashes__hashed: gatewayClientKeyHash
+  Gateway__MaxConcurrentRequestsPerKey: string(gatewayMaxConcurrentRequestsPerKey)
+  Gateway__RequestsPerMinutePerKey: string(gatewayRequestsPerMinutePerKey)
   Gateway__MaxRequestBodyBytes: string(gatewayMaxRequestBodyBytes)
   Gateway__KeepAliveSeconds: string(gatewayKeepAliveSeconds)
   Gateway__UpstreamConnectTimeoutSeconds: string(gatewayUpstreamConnectTimeoutSeconds)
