@@ -26,12 +26,23 @@ public sealed class ConformanceFixture : IAsyncLifetime
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
+    /// <summary>
+    /// Upstream retries stay on, but short: the suite checks what a failure looks like after them, not their timing
+    /// (the Reliability tests do), and the defaults (0.5 s back-off, honouring the mock's <c>Retry-After: 1</c>) would
+    /// spend most of the suite's time waiting. A 429 asking for longer than the cap reaches the client right away.
+    /// </summary>
+    private static readonly Dictionary<string, string?> FastRetries = new()
+    {
+        ["Gateway:UpstreamRetryDelaySeconds"] = "0.01",
+        ["Gateway:UpstreamMaxRetryDelaySeconds"] = "0.05",
+    };
+
     public async Task InitializeAsync()
     {
         Azurite = await AzuriteServer.StartAsync();
         Mock = await MockUpstreamServer.StartAsync();
-        Native = await GatewayHost.StartAsync(Azurite.ConnectionString, GatewayHost.Upstream("mock", UpstreamKinds.Native, Mock.BaseUrl));
-        Chat = await GatewayHost.StartAsync(Azurite.ConnectionString, GatewayHost.Upstream("mock", UpstreamKinds.Chat, Mock.BaseUrl));
+        Native = await GatewayHost.StartAsync(Azurite.ConnectionString, GatewayHost.Upstream("mock", UpstreamKinds.Native, Mock.BaseUrl), FastRetries);
+        Chat = await GatewayHost.StartAsync(Azurite.ConnectionString, GatewayHost.Upstream("mock", UpstreamKinds.Chat, Mock.BaseUrl), FastRetries);
     }
 
     public async Task DisposeAsync()

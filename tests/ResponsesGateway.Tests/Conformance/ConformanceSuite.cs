@@ -61,8 +61,10 @@ public abstract class ConformanceSuite(ConformanceFixture fixture)
     public async Task JsSdkStreamHelper_AcceptsTheStreamAndAgreesWithJson(string scenario)
     {
         var json = Context(new JsonPath(Gateway));
-        var js = Context(new JsHelperPath(Gateway));
+        await using var helper = new JsHelperPath(Gateway);
+        var js = Context(helper);
         AssertSameResults(json, await Scenarios.All[scenario](json), js, await Scenarios.All[scenario](js));
+        Assert.Equal(helper.AnyFailed ? 1 : 0, await helper.CloseAsync());
     }
 
     [Fact]

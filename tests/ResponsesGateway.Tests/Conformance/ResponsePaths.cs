@@ -213,33 +213,55 @@ internal sealed class SsePath(GatewayHost gateway) : SdkPath(gateway)
 }
 
 /// <summary>
-/// The official JS SDK's <c>client.responses.stream()</c> helper (openai 7.5.0) through <c>tools/js/stream-check.mjs</c>,
-/// one bounded <c>node</c> process per create. The helper must accept the stream (exit 0, no "Unhandled response stream
-/// event") and its <c>finalResponse()</c> is returned, with the SDK's own derived fields removed.
+/// The official JS SDK's <c>client.responses.stream()</c> helper (openai 7.5.0) through <c>tools/js/stream-check.mjs</c>:
+/// one <c>node</c> process per scenario run, fed one request per stdin line and answering one JSON line each (so the next
+/// turn can be built from the last answer); every read and the exit are bounded. The helper must accept each stream
+/// (no "Unhandled response stream event") and its <c>finalResponse()</c> is returned, without the SDK's own derived fields.
+/// <see cref="CloseAsync"/> returns the exit code: 0 unless a request failed (an HTTP error, or a rejected stream).
 /// </summary>
-internal sealed class JsHelperPath(GatewayHost gateway) : IResponsePath
+internal sealed class JsHelperPath(GatewayHost gateway) : IResponsePath, IAsyncDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Fields the SDK adds to what the server sent (ResponsesParser.maybeParseResponse, addOutputText).</summary>
     private static readonly string[] ResponseAdditions = ["output_text", "output_parsed"];
 
+    private readonly StringBuilder _stderr = new();
+    private Process? _process;
+
     public string Name => "js";
+
+    /// <summary>Whether a request of this run ended in an error (then the process exits 1).</summary>
+    public bool AnyFailed { get; private set; }
 
     public async Task<Turn> SendAsync(JsonObject request)
     {
         var body = (JsonObject)request.DeepClone();
         body.Remove("stream"); // the helper sets it
-        var (exit, stdout, stderr) = await RunNodeAsync(new Uri(gateway.BaseUrl, "/v1").ToString(), GatewayHost.KeyA, body.ToJsonString());
-        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, $"stream-check.mjs printed {lines.Length} lines (exit {exit}): {stdout}\n{stderr}");
-        var result = JsonNode.Parse(lines[0])!.AsObject();
-        Assert.DoesNotContain("Unhandled response stream event", stdout + stderr, StringComparison.Ordinal);
-        var events = result["events"]!.AsArray().Select(e => (string)e!).ToList();
-        if (exit != 0)
+        var process = _process ??= Start();
+        await process.StandardInput.WriteLineAsync(body.ToJsonString());
+        await process.StandardInput.FlushAsync();
+        string? line;
+        using (var timeout = new CancellationTokenSource(Timeout))
         {
+            try
+            {
+                line = await process.StandardOutput.ReadLineAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"stream-check.mjs gave no answer within {Timeout}: {Stderr()}");
+            }
+        }
+        Assert.True(line is not null, $"stream-check.mjs ended without an answer: {Stderr()}");
+        Assert.DoesNotContain("Unhandled response stream event", line, StringComparison.Ordinal);
+        var result = JsonNode.Parse(line!)!.AsObject();
+        var events = result["events"]!.AsArray().Select(e => (string)e!).ToList();
+        if (!(bool)result["ok"]!)
+        {
+            AnyFailed = true;
             var error = result["error"]!.AsObject();
-            Assert.True(error["status"] is JsonValue, $"the JS helper rejected the stream (exit {exit}): {error.ToJsonString()}\nevents: {string.Join(", ", events)}\n{stderr}");
+            Assert.True(error["status"] is JsonValue, $"the JS helper rejected the stream: {error.ToJsonString()}\nevents: {string.Join(", ", events)}\n{Stderr()}");
             Assert.Empty(events);
             throw new GatewayHttpError((int)error["status"]!, new JsonObject
             {
@@ -249,7 +271,6 @@ internal sealed class JsHelperPath(GatewayHost gateway) : IResponsePath
                 ["code"] = (string?)error["code"],
             });
         }
-        Assert.True((bool)result["ok"]!, lines[0]);
         var final = result["final"]!.AsObject();
         foreach (var name in ResponseAdditions)
         {
@@ -266,7 +287,48 @@ internal sealed class JsHelperPath(GatewayHost gateway) : IResponsePath
         return new Turn(final, events);
     }
 
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunNodeAsync(params string[] args)
+    /// <summary>Closes stdin and waits (bounded) for the process to exit; its exit code.</summary>
+    public async Task<int> CloseAsync()
+    {
+        var process = _process ?? throw new InvalidOperationException("no request was sent");
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(Timeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"stream-check.mjs did not exit within {Timeout}: {Stderr()}");
+        }
+        var rest = await process.StandardOutput.ReadToEndAsync();
+        Assert.True(rest.Length == 0, $"stream-check.mjs printed more than one line per request: {rest}");
+        Assert.DoesNotContain("Unhandled response stream event", Stderr(), StringComparison.Ordinal);
+        return process.ExitCode;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (_process is { } process)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            process.Dispose();
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private string Stderr()
+    {
+        lock (_stderr)
+        {
+            return _stderr.ToString();
+        }
+    }
+
+    private Process Start()
     {
         var info = new ProcessStartInfo("node")
         {
@@ -276,27 +338,25 @@ internal sealed class JsHelperPath(GatewayHost gateway) : IResponsePath
             UseShellExecute = false,
             WorkingDirectory = RepositoryRoot.Path,
             StandardOutputEncoding = Encoding.UTF8,
+            StandardInputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
         };
         info.ArgumentList.Add(Path.Combine(RepositoryRoot.Path, "tools", "js", "stream-check.mjs"));
-        foreach (var arg in args)
+        info.ArgumentList.Add(new Uri(gateway.BaseUrl, "/v1").ToString());
+        info.ArgumentList.Add(GatewayHost.KeyA);
+        // The script's own per-request bound stays below ours, so its answer explains a hang.
+        info.Environment["STREAM_CHECK_TIMEOUT_MS"] = ((int)(Timeout.TotalMilliseconds * 0.6)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var process = Process.Start(info)!;
+        process.ErrorDataReceived += (_, e) =>
         {
-            info.ArgumentList.Add(arg);
-        }
-        info.Environment["STREAM_CHECK_TIMEOUT_MS"] = ((int)(Timeout.TotalMilliseconds * 0.8)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        using var process = Process.Start(info)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(Timeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"node stream-check.mjs did not finish within {Timeout}: {await stdout}{await stderr}");
-        }
-        return (process.ExitCode, await stdout, await stderr);
+            if (e.Data is not null)
+            {
+                lock (_stderr)
+                {
+                    _stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        process.BeginErrorReadLine();
+        return process;
     }
 }
