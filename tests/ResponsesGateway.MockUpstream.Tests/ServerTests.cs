@@ -119,7 +119,8 @@ public sealed class ServerTests
     [Fact]
     public async Task Cancelled_read_on_a_default_http_client_is_counted()
     {
-        await using var server = await StartAsync(new MockUpstreamOptions { TokenDelay = TimeSpan.FromMilliseconds(100) });
+        // Long gaps, so the stream is still running when the read is cancelled even on a loaded machine.
+        await using var server = await StartAsync(new MockUpstreamOptions { TokenDelay = TimeSpan.FromMilliseconds(1000) });
         using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl + "/") };
         using var response = await client.SendAsync(Post("chat/completions", ChatBody(stream: true)), HttpCompletionOption.ResponseHeadersRead);
         await using var stream = await response.Content.ReadAsStreamAsync();
@@ -178,9 +179,10 @@ public sealed class ServerTests
         var sw = Stopwatch.StartNew();
         using var response = await client.SendAsync(Post("responses", ResponsesBody(stream: true)), HttpCompletionOption.ResponseHeadersRead);
         Assert.True(sw.ElapsedMilliseconds >= 180, $"headers after {sw.ElapsedMilliseconds} ms");
-        sw.Restart();
         await response.Content.ReadAsStringAsync();
-        Assert.True(sw.ElapsedMilliseconds >= 180, $"4 deltas with 3 gaps of 50 ms took {sw.ElapsedMilliseconds} ms"); // "Mock reply to: Hello there" = 5 deltas
+        // Measured from the request, not from the headers: on a loaded machine the headers can arrive after some
+        // deltas were already sent. "Mock reply to: Hello there" = 5 deltas, 4 gaps of 50 ms after 200 ms.
+        Assert.True(sw.ElapsedMilliseconds >= 380, $"first byte 200 ms + 4 gaps of 50 ms took {sw.ElapsedMilliseconds} ms");
     }
 
     [Fact]
