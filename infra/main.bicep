@@ -75,6 +75,9 @@ param upstreamModels string = '*'
 @description('Optional model renames, client-name=upstream-name pairs separated by ; or ,.')
 param upstreamModelMap string = ''
 
+@description('Upstreams__default__Fallback: name of another configured upstream that serves these models when this one fails before answering; empty: none.')
+param upstreamFallback string = ''
+
 // Capability profile of a `chat` upstream (ignored for `responses`); defaults suit a generic OpenAI-compatible server.
 @allowed([
   'system'
@@ -178,9 +181,35 @@ param gatewayUpstreamIdleTimeoutSeconds int = 300
 @description('Gateway__RequestTimeoutSeconds: upper bound of one whole request, streaming included (Flex functionTimeout default: 30 min).')
 param gatewayRequestTimeoutSeconds int = 1800
 
+@minValue(0)
+@description('Gateway__UpstreamMaxRetries: retries of an upstream call that failed before anything reached the client. 0: none.')
+param gatewayUpstreamMaxRetries int = 2
+
+@description('Gateway__UpstreamRetryDelaySeconds: first retry delay in seconds (a decimal, hence a string); later ones back off exponentially.')
+param gatewayUpstreamRetryDelaySeconds string = '0.5'
+
+@minValue(0)
+@description('Gateway__UpstreamMaxRetryDelaySeconds: cap on a retry delay, Retry-After included; a longer Retry-After is answered with 429 at once.')
+param gatewayUpstreamMaxRetryDelaySeconds int = 5
+
+@minValue(1024)
+@description('Gateway__UpstreamMaxEventBytes: largest single upstream SSE event; a bigger one fails the stream.')
+param gatewayUpstreamMaxEventBytes int = 16777216
+
 @minValue(1)
 @description('Storage__RetentionDays: days a stored response is kept.')
 param storageRetentionDays int = 30
+
+@minValue(0)
+@description('Storage__MaxRetries: retries of a storage call (408, 429, 5xx, network errors).')
+param storageMaxRetries int = 3
+
+@description('Storage__RetryDelaySeconds: first storage retry delay in seconds (a decimal, hence a string), doubling after.')
+param storageRetryDelaySeconds string = '0.2'
+
+@minValue(1)
+@description('Storage__NetworkTimeoutSeconds: time one storage attempt may take.')
+param storageNetworkTimeoutSeconds int = 10
 
 
 // ---------------------------------------------------------------------------------------------
@@ -319,6 +348,10 @@ var gatewaySettings = {
   Gateway__UpstreamFirstByteTimeoutSeconds: string(gatewayUpstreamFirstByteTimeoutSeconds)
   Gateway__UpstreamIdleTimeoutSeconds: string(gatewayUpstreamIdleTimeoutSeconds)
   Gateway__RequestTimeoutSeconds: string(gatewayRequestTimeoutSeconds)
+  Gateway__UpstreamMaxRetries: string(gatewayUpstreamMaxRetries)
+  Gateway__UpstreamRetryDelaySeconds: gatewayUpstreamRetryDelaySeconds
+  Gateway__UpstreamMaxRetryDelaySeconds: string(gatewayUpstreamMaxRetryDelaySeconds)
+  Gateway__UpstreamMaxEventBytes: string(gatewayUpstreamMaxEventBytes)
 
   Upstreams__default__Kind: upstreamKind
   Upstreams__default__BaseUrl: upstreamBaseUrl
@@ -329,6 +362,7 @@ var gatewaySettings = {
   Upstreams__default__TokenScope: upstreamTokenScope
   Upstreams__default__Models: upstreamModels
   Upstreams__default__ModelMap: upstreamModelMap
+  Upstreams__default__Fallback: upstreamFallback
   Upstreams__default__ChatSystemRole: upstreamChatSystemRole
   Upstreams__default__ChatMaxTokensField: upstreamChatMaxTokensField
   Upstreams__default__ChatReasoningField: upstreamChatReasoningField
@@ -342,6 +376,9 @@ var gatewaySettings = {
   Storage__ManagedIdentityClientId: identity.outputs.clientId
   Storage__TableName: responsesTableName
   Storage__RetentionDays: string(storageRetentionDays)
+  Storage__MaxRetries: string(storageMaxRetries)
+  Storage__RetryDelaySeconds: storageRetryDelaySeconds
+  Storage__NetworkTimeoutSeconds: string(storageNetworkTimeoutSeconds)
   // Storage__SweepIntervalMinutes is not set: only the standalone server reads it; the Functions app sweeps
   // with an hourly timer trigger (src/ResponsesGateway.Functions/RetentionFunction.cs).
 }

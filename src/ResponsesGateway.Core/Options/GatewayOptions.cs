@@ -42,4 +42,25 @@ public sealed class GatewayOptions
 
     /// <summary>Upper bound for one whole request, streaming included.</summary>
     public double RequestTimeoutSeconds { get; set; } = 1800;
+
+    /// <summary>
+    /// Retries of an upstream call that failed before anything reached the client: connect failures, 408, 429 and 5xx.
+    /// 0 turns retries off. A stream that has sent an event is never retried.
+    /// </summary>
+    public int UpstreamMaxRetries { get; set; } = 2;
+
+    /// <summary>First retry delay in seconds; later retries back off exponentially, with jitter.</summary>
+    public double UpstreamRetryDelaySeconds { get; set; } = 0.5;
+
+    /// <summary>
+    /// Longest wait before a retry, in seconds: caps the back-off and the upstream's <c>Retry-After</c>. An upstream
+    /// that asks for a longer wait is not retried: the client gets its 429 and <c>Retry-After</c> right away.
+    /// </summary>
+    public double UpstreamMaxRetryDelaySeconds { get; set; } = 5;
+
+    /// <summary>
+    /// Largest single upstream SSE event, in bytes. A bigger one fails the stream with <c>response.failed</c> instead of
+    /// being buffered without limit. Leaves room for <c>response.completed</c> repeating a whole large answer.
+    /// </summary>
+    public int UpstreamMaxEventBytes { get; set; } = 16 * 1024 * 1024;
 }

@@ -52,6 +52,18 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 errors.Add($"Gateway:{setting} must be a positive number of seconds.");
             }
         }
+        if (options.UpstreamMaxRetries < 0)
+        {
+            errors.Add("Gateway:UpstreamMaxRetries must be 0 (no retries) or positive.");
+        }
+        if (!(options.UpstreamRetryDelaySeconds >= 0) || !(options.UpstreamMaxRetryDelaySeconds >= options.UpstreamRetryDelaySeconds))
+        {
+            errors.Add("Gateway:UpstreamRetryDelaySeconds must be 0 or more, and Gateway:UpstreamMaxRetryDelaySeconds at least as large.");
+        }
+        if (options.UpstreamMaxEventBytes < 1024)
+        {
+            errors.Add("Gateway:UpstreamMaxEventBytes must be at least 1024.");
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

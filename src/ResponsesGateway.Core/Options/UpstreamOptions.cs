@@ -38,6 +38,13 @@ public sealed class UpstreamOptions
     /// <summary>Optional renames, <c>client-name=upstream-name</c> pairs separated by <c>;</c> or <c>,</c>.</summary>
     public string? ModelMap { get; set; }
 
+    /// <summary>
+    /// Name of another configured upstream that serves this upstream's models when this one fails before answering
+    /// (unreachable, timed out, 401/403, 408, 429 or 5xx after its retries). It gets the same model, renamed by its own
+    /// <see cref="ModelMap"/> if listed there. Never used once a stream has started.
+    /// </summary>
+    public string? Fallback { get; set; }
+
     // Capability profile of a `chat` upstream (ignored for `responses`). The defaults suit a generic OpenAI-compatible
     // /chat/completions server (vLLM, llama.cpp, Ollama, LiteLLM, most hosted vendors).
 

@@ -7,12 +7,17 @@ namespace ResponsesGateway.Core.Pipeline;
 
 public sealed partial class ResponsesService
 {
-    /// <summary>One live stream: numbers events densely, tracks what is open, and owns the terminal event.</summary>
-    private sealed class TurnStream(ResponsesService service, Turn turn, IResponseEventSink sink, CancellationToken cancellationToken)
+    /// <summary>
+    /// One live stream: numbers events densely, tracks what is open, and owns the terminal event. Events are written
+    /// with <paramref name="cancellationToken"/> (client gone or total time out); the closing events of a failed stream
+    /// with <paramref name="clientToken"/> and a budget of their own, since the total time may be what just ran out.
+    /// </summary>
+    private sealed class TurnStream(ResponsesService service, Turn turn, IResponseEventSink sink, CancellationToken cancellationToken, CancellationToken clientToken)
     {
         private readonly StreamTracker _tracker = new();
         private int _sequence;
         private bool _clientGone;
+        private CancellationToken? _closingToken;
 
         /// <summary>Forwards one upstream event; returns true once the terminal event has been sent.</summary>
         public async Task<bool> ForwardAsync(JsonObject evt)
@@ -35,6 +40,7 @@ public sealed partial class ResponsesService
                 // Never report a response as completed that cannot be fetched or chained later.
                 ResponseObjects.Finish(final, ResponseStatuses.Failed, service.Now(),
                     ResponseObjects.Error("storage_unavailable", "The response could not be stored, so it was not completed. Please try again."));
+                evt.Remove("response"); // a node has one parent: detach it before the new event takes it
                 evt = new JsonObject { ["type"] = StreamEventTypes.Failed, ["response"] = final };
             }
             await WriteAsync(evt);
@@ -51,6 +57,11 @@ public sealed partial class ResponsesService
             {
                 await service.TryStoreAsync(turn, response, CancellationToken.None);
             }
+            // A client that stops reading cannot hold the request open past this: the write is cancelled and the
+            // connection aborted.
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(clientToken);
+            budget.CancelAfter(PersistAfterAbortBudget);
+            _closingToken = budget.Token;
             try
             {
                 foreach (var evt in closing)
@@ -108,7 +119,7 @@ public sealed partial class ResponsesService
             }
             try
             {
-                await sink.WriteAsync(ordered, cancellationToken);
+                await sink.WriteAsync(ordered, _closingToken ?? cancellationToken);
             }
             catch (ClientDisconnectedException)
             {

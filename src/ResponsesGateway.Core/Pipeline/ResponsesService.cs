@@ -6,6 +6,7 @@ using ResponsesGateway.Core.Errors;
 using ResponsesGateway.Core.Ids;
 using ResponsesGateway.Core.Options;
 using ResponsesGateway.Core.Requests;
+using ResponsesGateway.Core.Resilience;
 using ResponsesGateway.Core.Responses;
 using ResponsesGateway.Core.Routing;
 using ResponsesGateway.Core.Storage;
@@ -18,7 +19,8 @@ namespace ResponsesGateway.Core.Pipeline;
 /// Creates responses. The steps, for JSON and SSE alike:
 /// 1. route the model to an upstream (404 before anything else happens);
 /// 2. resolve <c>previous_response_id</c> with one store read and expand the chain into the input;
-/// 3. mint the id (in the parent's chain) and call the upstream with <c>store:false</c>;
+/// 3. mint the id (in the parent's chain) and call the upstream with <c>store:false</c>, retrying and falling back
+///    while nothing has reached the client yet (<see cref="UpstreamCaller"/>);
 /// 4. stamp the gateway's id on everything that comes back;
 /// 5. persist before the terminal event or the JSON body leaves (design invariant 2);
 /// 6. when the stream breaks, close what is open, store the partial turn, and end with <c>response.failed</c>.
@@ -32,6 +34,7 @@ public sealed partial class ResponsesService
     private readonly GatewayOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly UpstreamCaller _upstreams;
 
     public ResponsesService(UpstreamRouter router, IResponseStore store, IOptions<GatewayOptions> options, TimeProvider time, ILogger<ResponsesService> logger)
     {
@@ -40,6 +43,7 @@ public sealed partial class ResponsesService
         _options = options.Value;
         _time = time;
         _logger = logger;
+        _upstreams = new UpstreamCaller(_options, time, logger);
     }
 
     /// <summary>Non-streaming create: returns the final Response object, stored first when <c>store</c> is true.</summary>
@@ -50,11 +54,11 @@ public sealed partial class ResponsesService
         JsonObject response;
         try
         {
-            response = await turn.Route.Upstream.CreateAsync(turn.UpstreamRequest, timeout.Token);
+            response = await _upstreams.CreateAsync(turn.Route, turn.UpstreamRequest, timeout.Token);
         }
-        catch (UpstreamException e)
+        catch (UpstreamCallFailedException e)
         {
-            throw MapBeforeStream(turn, e);
+            throw MapBeforeStream(e.Upstream, turn.Id, e.Failure);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -86,18 +90,15 @@ public sealed partial class ResponsesService
     {
         var turn = await PrepareAsync(tenant, request, cancellationToken);
         using var timeout = LinkedTimeout(cancellationToken);
-        var stream = new TurnStream(this, turn, sink, timeout.Token);
-        await using var events = turn.Route.Upstream.StreamAsync(turn.UpstreamRequest, timeout.Token).GetAsyncEnumerator(timeout.Token);
+        var stream = new TurnStream(this, turn, sink, timeout.Token, cancellationToken);
+        OpenedStream opened;
         try
         {
-            if (!await events.MoveNextAsync())
-            {
-                throw new UpstreamException(UpstreamFailure.StreamInterrupted, "The upstream sent an empty stream.");
-            }
+            opened = await _upstreams.OpenStreamAsync(turn.Route, turn.UpstreamRequest, timeout.Token);
         }
-        catch (UpstreamException e)
+        catch (UpstreamCallFailedException e)
         {
-            throw MapBeforeStream(turn, e);
+            throw MapBeforeStream(e.Upstream, turn.Id, e.Failure);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -105,6 +106,9 @@ public sealed partial class ResponsesService
             throw GatewayErrors.UpstreamTimeout(turn.Route.Upstream.Name);
         }
 
+        await using var _ = opened;
+        var events = opened.Events;
+        var upstream = opened.Upstream.Name;
         try
         {
             do
@@ -119,8 +123,8 @@ public sealed partial class ResponsesService
         }
         catch (UpstreamException e)
         {
-            Log.UpstreamFailed(_logger, turn.Route.Upstream.Name, turn.Id, e.Failure, e.StatusCode);
-            await stream.FailAsync(e.Code ?? "server_error", UpstreamFailureMessage(turn, e));
+            Log.UpstreamFailed(_logger, upstream, turn.Id, e.Failure, e.StatusCode);
+            await stream.FailAsync(e.Code ?? "server_error", UpstreamFailureMessage(upstream, e));
         }
         catch (Exception e) when (e is ClientDisconnectedException || (e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
@@ -184,10 +188,9 @@ public sealed partial class ResponsesService
         return body;
     }
 
-    private GatewayException MapBeforeStream(Turn turn, UpstreamException e)
+    private GatewayException MapBeforeStream(string upstream, string responseId, UpstreamException e)
     {
-        var upstream = turn.Route.Upstream.Name;
-        Log.UpstreamFailed(_logger, upstream, turn.Id, e.Failure, e.StatusCode);
+        Log.UpstreamFailed(_logger, upstream, responseId, e.Failure, e.StatusCode);
         return e.Failure switch
         {
             UpstreamFailure.Connect => GatewayErrors.UpstreamUnreachable(upstream),
@@ -207,11 +210,11 @@ public sealed partial class ResponsesService
         return new GatewayException(e.StatusCode!.Value, error) { RawBody = UpstreamErrorBody.TryParse(e.Body) is null ? null : e.Body, RetryAfterSeconds = e.RetryAfterSeconds };
     }
 
-    private static string UpstreamFailureMessage(Turn turn, UpstreamException e) => e.Failure switch
+    private static string UpstreamFailureMessage(string upstream, UpstreamException e) => e.Failure switch
     {
         UpstreamFailure.InBandError => e.Message,
-        UpstreamFailure.Timeout => $"The upstream '{turn.Route.Upstream.Name}' stopped sending events: {e.Message}",
-        _ => $"The upstream '{turn.Route.Upstream.Name}' failed mid-stream: {e.Message}",
+        UpstreamFailure.Timeout => $"The upstream '{upstream}' stopped sending events: {e.Message}",
+        _ => $"The upstream '{upstream}' failed mid-stream: {e.Message}",
     };
 
     private CancellationTokenSource LinkedTimeout(CancellationToken cancellationToken)

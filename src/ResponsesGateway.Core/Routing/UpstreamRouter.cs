@@ -4,7 +4,9 @@ namespace ResponsesGateway.Core.Routing;
 
 /// <summary>
 /// Picks the upstream for a model: the first registration (in configuration order) with a matching pattern, after
-/// applying its optional rename. Unknown models get OpenAI's 404 <c>model_not_found</c>.
+/// applying its optional rename. Unknown models get OpenAI's 404 <c>model_not_found</c>. A registration's
+/// <c>Fallback</c> names the upstream that serves the same model when it fails before answering; the fallback uses its
+/// own rename of the model, if it has one. Fallbacks do not chain: the fallback's own fallback is not followed.
 /// </summary>
 public sealed class UpstreamRouter
 {
@@ -15,6 +17,22 @@ public sealed class UpstreamRouter
         _routes = registrations
             .Select(r => (r, SplitList(r.Options.Models), ParseRenames(r.Options.ModelMap)))
             .ToList();
+        foreach (var (registration, _, _) in _routes)
+        {
+            var fallback = registration.Options.Fallback;
+            if (string.IsNullOrWhiteSpace(fallback))
+            {
+                continue;
+            }
+            if (string.Equals(fallback.Trim(), registration.Name, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"Upstreams:{registration.Name}:Fallback names the upstream itself.");
+            }
+            if (FindRoute(fallback.Trim()) is null)
+            {
+                throw new InvalidOperationException($"Upstreams:{registration.Name}:Fallback names '{fallback}', which is not a configured upstream.");
+            }
+        }
     }
 
     public IReadOnlyList<UpstreamRegistration> Registrations => _routes.Select(r => r.Registration).ToList();
@@ -25,15 +43,28 @@ public sealed class UpstreamRouter
         {
             if (renames.TryGetValue(model, out var renamed))
             {
-                return new ModelRoute(registration.Upstream, renamed);
+                return new ModelRoute(registration.Upstream, renamed) { Fallback = FallbackRoute(registration, model) };
             }
             if (patterns.Any(p => Matches(p, model)))
             {
-                return new ModelRoute(registration.Upstream, model);
+                return new ModelRoute(registration.Upstream, model) { Fallback = FallbackRoute(registration, model) };
             }
         }
         throw GatewayErrors.ModelNotFound(model);
     }
+
+    private ModelRoute? FallbackRoute(UpstreamRegistration registration, string model)
+    {
+        if (string.IsNullOrWhiteSpace(registration.Options.Fallback) || FindRoute(registration.Options.Fallback.Trim()) is not { } fallback)
+        {
+            return null;
+        }
+        return new ModelRoute(fallback.Registration.Upstream, fallback.Renames.TryGetValue(model, out var renamed) ? renamed : model);
+    }
+
+    // Configuration keys are case-insensitive, so upstream names are too.
+    private (UpstreamRegistration Registration, string[] Patterns, Dictionary<string, string> Renames)? FindRoute(string name) =>
+        _routes.FirstOrDefault(r => string.Equals(r.Registration.Name, name, StringComparison.OrdinalIgnoreCase)) is { Registration: not null } found ? found : null;
 
     /// <summary>The model ids to list on <c>GET /v1/models</c>: renames and literal (wildcard-free) patterns.</summary>
     public IReadOnlyList<(string Model, string Upstream)> ListModels()

@@ -37,4 +37,7 @@ public sealed class UpstreamException : Exception
 
     /// <summary>The upstream's <c>Retry-After</c>, in seconds.</summary>
     public int? RetryAfterSeconds { get; init; }
+
+    /// <summary>A <see cref="UpstreamFailure.Timeout"/> while opening the connection (nothing was sent): safe to retry.</summary>
+    public bool DuringConnect { get; init; }
 }

@@ -34,7 +34,7 @@ internal sealed partial class TableResponseStore : IResponseStore
         {
             var row = new TableEntity(partition, ResponseRows.ContinuationKey(response.Id, i));
             ResponseRows.WriteChunks(row, chunks, i * ResponseRows.ChunksPerRow);
-            Check(await _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken), "write");
+            await UpsertAsync(row, cancellationToken);
         }
         var head = new TableEntity(partition, response.Id)
         {
@@ -48,7 +48,7 @@ internal sealed partial class TableResponseStore : IResponseStore
         };
         ResponseRows.WriteChunks(head, chunks, 0);
         // Upsert: a write that timed out but succeeded server-side may be retried safely.
-        Check(await _table.UpsertEntityAsync(head, TableUpdateMode.Replace, cancellationToken), "write");
+        await UpsertAsync(head, cancellationToken);
         Log.Saved(_logger, response.Id, chunks.Count, continuations);
     }
 
@@ -240,6 +240,20 @@ internal sealed partial class TableResponseStore : IResponseStore
 
     private static bool Visible(TableEntity head, string owner) =>
         head.GetString(ResponseRows.Owner) == owner && head.GetBoolean(ResponseRows.Deleted) != true;
+
+    private async Task UpsertAsync(TableEntity row, CancellationToken cancellationToken)
+    {
+        var result = await _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
+        if (result.Status == TableResultStatus.NotFound && result.ErrorCode == "TableNotFound")
+        {
+            // The table went away after this process created it (deleted, or an emulator restarted empty): without
+            // this, every later write would fail until the process restarts.
+            _tableReady = false;
+            await EnsureTableAsync(cancellationToken);
+            result = await _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
+        }
+        Check(result, "write");
+    }
 
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {

@@ -4,12 +4,13 @@ using System.Net.Sockets;
 using System.Text;
 using ResponsesGateway.Core.Options;
 using ResponsesGateway.Core.Upstreams;
+using ResponsesGateway.Upstreams.Sse;
 
 namespace ResponsesGateway.Upstreams.Http;
 
 /// <summary>
 /// The HTTP plumbing both upstream kinds share: one request with the first-byte timeout, failures turned into
-/// <see cref="UpstreamException"/>, bounded reads of error bodies.
+/// <see cref="UpstreamException"/>, bounded reads of error bodies, and SSE bodies bounded per event.
 /// </summary>
 internal sealed class UpstreamHttp(HttpClient client, UpstreamCredentials credentials, GatewayOptions gateway)
 {
@@ -33,13 +34,18 @@ internal sealed class UpstreamHttp(HttpClient client, UpstreamCredentials creden
             await credentials.ApplyAsync(request, firstByte.Token);
             response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, firstByte.Token);
         }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && e.InnerException is TimeoutException && !firstByte.IsCancellationRequested)
+        {
+            // SocketsHttpHandler's ConnectTimeout: nothing was sent yet.
+            throw new UpstreamException(UpstreamFailure.Timeout, "The connection could not be opened in time.", e) { DuringConnect = true };
+        }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
             throw new UpstreamException(UpstreamFailure.Timeout, "No response headers in time.", e);
         }
         catch (HttpRequestException e) when (e.InnerException is TimeoutException || e.HttpRequestError == HttpRequestError.ConnectionError && e.InnerException is OperationCanceledException)
         {
-            throw new UpstreamException(UpstreamFailure.Timeout, "The connection could not be opened in time.", e);
+            throw new UpstreamException(UpstreamFailure.Timeout, "The connection could not be opened in time.", e) { DuringConnect = true };
         }
         catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError
             || e.InnerException is SocketException)
@@ -57,6 +63,10 @@ internal sealed class UpstreamHttp(HttpClient client, UpstreamCredentials creden
 
         if (response.IsSuccessStatusCode)
         {
+            if (stream)
+            {
+                response.Content = new BoundedEventContent(response.Content, gateway.UpstreamMaxEventBytes);
+            }
             return response;
         }
         using (response)
