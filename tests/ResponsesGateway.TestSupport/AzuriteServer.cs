@@ -6,9 +6,11 @@ using System.Text;
 namespace ResponsesGateway.TestSupport;
 
 /// <summary>
-/// A real Azurite Table emulator (tools/node_modules/.bin/azurite-table) on a free loopback port, in-memory.
-/// Stopping or restarting loses all data; restart keeps the port so clients built earlier reconnect
-/// (for fault tests). Disposing kills the whole process tree.
+/// A real Azurite Table emulator (tools/node_modules/.bin/azurite-table) on a free loopback port, in-memory by
+/// default: stopping or restarting then loses all data. <see cref="StartPersistentAsync"/> keeps the data on disk in a
+/// temporary folder instead, and stops Azurite gracefully so it saves what it holds: a restart then keeps every
+/// acknowledged write. Restart keeps the port so clients built earlier reconnect (for fault tests). Disposing kills
+/// the whole process tree.
 /// </summary>
 public sealed class AzuriteServer : IAsyncDisposable
 {
@@ -22,12 +24,14 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     private readonly string _executable;
     private readonly string _workDirectory;
+    private readonly bool _persistent;
     private Process? _process;
     private StringBuilder _output = new();
 
-    private AzuriteServer(string executable, int port)
+    private AzuriteServer(string executable, int port, bool persistent)
     {
         _executable = executable;
+        _persistent = persistent;
         Port = port;
         _workDirectory = Path.Combine(Path.GetTempPath(), "azurite-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_workDirectory);
@@ -45,9 +49,14 @@ public sealed class AzuriteServer : IAsyncDisposable
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Starts Azurite on a free port and waits (up to 30 s) until it accepts connections.</summary>
-    public static async Task<AzuriteServer> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<AzuriteServer> StartAsync(CancellationToken cancellationToken = default) => StartAsync(persistent: false, cancellationToken);
+
+    /// <summary>Like <see cref="StartAsync(CancellationToken)"/>, with the data on disk so that it survives <see cref="RestartAsync"/>.</summary>
+    public static Task<AzuriteServer> StartPersistentAsync(CancellationToken cancellationToken = default) => StartAsync(persistent: true, cancellationToken);
+
+    private static async Task<AzuriteServer> StartAsync(bool persistent, CancellationToken cancellationToken)
     {
-        var server = new AzuriteServer(FindExecutable(), FreePort());
+        var server = new AzuriteServer(FindExecutable(), FreePort(), persistent);
         try
         {
             await server.StartProcessAsync(cancellationToken).ConfigureAwait(false);
@@ -60,7 +69,10 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills the emulator (process tree) and waits for it to exit. Data is lost.</summary>
+    /// <summary>
+    /// Kills the emulator (process tree) and waits for it to exit. In-memory data is lost; a persistent emulator is
+    /// first asked to close (SIGINT), which saves its data, and killed only if it does not exit within 10 s.
+    /// </summary>
     public async Task StopAsync()
     {
         var process = _process;
@@ -72,6 +84,18 @@ public sealed class AzuriteServer : IAsyncDisposable
 
         try
         {
+            if (_persistent && !OperatingSystem.IsWindows() && !process.HasExited && await InterruptAsync(process.Id).ConfigureAwait(false))
+            {
+                using var graceful = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                try
+                {
+                    await process.WaitForExitAsync(graceful.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Did not close in time: killed below.
+                }
+            }
             if (!process.HasExited)
             {
                 process.Kill(entireProcessTree: true);
@@ -89,7 +113,7 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops and starts again on the same port (empty storage afterwards).</summary>
+    /// <summary>Stops and starts again on the same port (empty storage afterwards, unless persistent).</summary>
     public async Task RestartAsync(CancellationToken cancellationToken = default)
     {
         await StopAsync().ConfigureAwait(false);
@@ -115,7 +139,9 @@ public sealed class AzuriteServer : IAsyncDisposable
         [
             "--tableHost", "127.0.0.1",
             "--tablePort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry",
+            // Azurite refuses --location together with --inMemoryPersistence.
+            .. (_persistent ? (string[])["--location", Path.Combine(_workDirectory, "data")] : ["--inMemoryPersistence"]),
+            "--skipApiVersionCheck", "--loose", "--disableTelemetry",
         ];
         var info = new ProcessStartInfo(_executable)
         {
@@ -177,6 +203,25 @@ public sealed class AzuriteServer : IAsyncDisposable
             }
 
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Node's handler for SIGINT is where Azurite saves its database before exiting; Process.Kill sends SIGKILL.
+    private static async Task<bool> InterruptAsync(int pid)
+    {
+        try
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-INT", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+            if (kill is null)
+            {
+                return false;
+            }
+            await kill.WaitForExitAsync().ConfigureAwait(false);
+            return kill.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false; // no kill(1): killed the hard way
         }
     }
 
