@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ResponsesGateway.TestSupport;
 using ResponsesGateway.Upstreams.Chat.Tests.Infrastructure;
 
 namespace ResponsesGateway.Upstreams.Chat.Tests;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using ResponsesGateway.Core.Errors;
+using ResponsesGateway.TestSupport;
 using ResponsesGateway.Upstreams.Chat.Tests.Infrastructure;
 using static ResponsesGateway.Upstreams.Chat.Tests.Infrastructure.Mapping;
 

@@ -187,7 +187,7 @@ internal sealed class SsePath(GatewayHost gateway) : SdkPath(gateway)
             {
                 Assert.Equal("text/event-stream", exchange.MediaType);
                 stream = new SseStream(exchange.Body);
-                EventSequenceChecker.Check(stream);
+                Infrastructure.EventSequenceChecker.Check(stream);
                 SchemaValidator.ValidateEvents(stream.Events.Select(e => e.Json));
                 SchemaValidator.ValidateResponse(stream.Terminal);
 

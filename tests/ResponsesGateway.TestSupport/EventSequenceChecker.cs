@@ -1,7 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Xunit;
 
-namespace ResponsesGateway.Upstreams.Chat.Tests.Infrastructure;
+namespace ResponsesGateway.TestSupport;
 
 /// <summary>
 /// The stream invariants of responses-api.md §5.2 and client-behaviors.md §6, checked on every stream a test produces:
@@ -10,7 +11,7 @@ namespace ResponsesGateway.Upstreams.Chat.Tests.Infrastructure;
 /// in order before their deltas, delta concatenation = done text/arguments, content_part.done = the final part,
 /// exactly one terminal event and it is last, and the terminal output equal to the done items.
 /// </summary>
-internal static class EventSequenceChecker
+public static class EventSequenceChecker
 {
     private static readonly HashSet<string> Terminals = ["response.completed", "response.incomplete", "response.failed"];
 
