@@ -68,6 +68,21 @@ public sealed class StorageFaultTests(OutageFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StoreRestartedEmpty_TheTableIsCreatedAgain()
+    {
+        // An emulator that forgets everything on restart: the table this gateway created is gone.
+        await using var azurite = await TestSupport.AzuriteServer.StartAsync();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, GatewayHost.Upstream("mock", "responses", fixture.Mock.BaseUrl));
+        using var client = Client(gateway);
+        await UpstreamFaultTests.CreateCompletedAsync(client, """{"model":"mock-model","input":"before"}""", stream: false);
+
+        await azurite.RestartAsync();
+
+        var after = await UpstreamFaultTests.CreateCompletedAsync(client, """{"model":"mock-model","input":"after"}""", stream: true);
+        Assert.Equal("completed", await UpstreamFaultTests.StoredStatusAsync(client, after));
+    }
+
+    [Fact]
     public async Task StoreRestartUnderLoad_EveryCompletedResponseCanBeFetchedAndChained()
     {
         await using var gateway = await fixture.StartGatewayAsync();
