@@ -148,7 +148,6 @@ param azureOpenAiResourceGroupName string = ''
 // Gateway and storage tunables (defaults match the options classes in ResponsesGateway.Core)
 // ---------------------------------------------------------------------------------------------
 
-@minValue(1024)
 @description('Gateway__ApiKeyHashes__hashed: an extra client key given as the hex SHA-256 of the key (tenant "hashed"); empty: none.')
 param gatewayClientKeyHash string = ''
 
@@ -158,6 +157,7 @@ param gatewayMaxConcurrentRequestsPerKey int = 0
 @description('Gateway__RequestsPerMinutePerKey: requests one key may start per minute (more: 429). 0: unlimited.')
 param gatewayRequestsPerMinutePerKey int = 0
 
+@minValue(1024)
 @description('Gateway__MaxRequestBodyBytes: largest request body accepted (larger: 413).')
 param gatewayMaxRequestBodyBytes int = 33554432
 
