@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# One command for the benchmarks: builds Release, installs bench/node_modules (Azurite, Portkey), runs the
+# BenchmarkDotNet allocation benchmarks, then the load harness, which starts Azurite, the mock upstream, the gateway
+# processes and Portkey on 127.0.0.1, measures them side by side, prints the table and rewrites docs/benchmarks.md.
+#   ./bench/run.sh            full run (about 8 minutes on 2 cores)
+#   ./bench/run.sh --quick    short run (about 3 minutes)
+#   --no-bdn                  skip the BenchmarkDotNet part
+#   --head                    measure the committed HEAD (git archive into bench/.out/head) instead of the working tree,
+#                             e.g. while others have half-finished edits in the same checkout
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+quick=""; bdn=1; head=0
+for a in "$@"; do
+  case "$a" in
+    --quick) quick="--quick" ;;
+    --no-bdn) bdn=0 ;;
+    --head) head=1 ;;
+    *) echo "unknown option $a (use --quick, --no-bdn, --head)" >&2; exit 2 ;;
+  esac
+done
+command="./bench/run.sh${quick:+ --quick}$([ $bdn = 0 ] && echo ' --no-bdn' || true)$([ $head = 1 ] && echo ' --head' || true)"
+out=bench/.out
+mkdir -p "$out"
+
+src=.
+label="working tree at $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' with uncommitted changes in src/')"
+if [ $head = 1 ]; then
+  src="$out/head"
+  rm -rf "$src" && mkdir -p "$src/bench"
+  git archive HEAD | tar -x -C "$src"
+  # The bench projects as they are here; central package versions too if HEAD does not pin BenchmarkDotNet yet.
+  (cd bench && tar -c --exclude=bin --exclude=obj ResponsesGateway.Benchmarks ResponsesGateway.LoadBench) | tar -x -C "$src/bench"
+  grep -q '"BenchmarkDotNet"' "$src/Directory.Packages.props" || cp Directory.Packages.props "$src/"
+  label="committed HEAD $(git rev-parse --short HEAD)"
+fi
+
+if [ ! -d bench/node_modules/@portkey-ai/gateway ] || [ ! -d bench/node_modules/azurite ]; then
+  echo "Installing bench/node_modules (Azurite, @portkey-ai/gateway)..."
+  npm ci --prefix bench --no-audit --no-fund --loglevel=error
+fi
+
+echo "Building Release..."
+dotnet build "$src/src/ResponsesGateway.Server" -c Release -o "$out/server" --nologo -v quiet -clp:ErrorsOnly
+dotnet build "$src/src/ResponsesGateway.MockUpstream" -c Release -o "$out/mock" --nologo -v quiet -clp:ErrorsOnly
+dotnet build "$src/bench/ResponsesGateway.LoadBench" -c Release -o "$out/loadbench" --nologo -v quiet -clp:ErrorsOnly
+
+bdn_args=()
+if [ $bdn = 1 ]; then
+  dotnet build "$src/bench/ResponsesGateway.Benchmarks" -c Release -o "$out/benchmarks" --nologo -v quiet -clp:ErrorsOnly
+  echo "Allocation benchmarks (BenchmarkDotNet)..."
+  rm -f "$out/bdn.json"
+  (cd "$out/benchmarks" && dotnet ResponsesGateway.Benchmarks.dll ${quick} --artifacts "$repo/$out/bdn" --json "$repo/$out/bdn.json") >"$out/bdn.log" 2>&1 \
+    || { echo "BenchmarkDotNet failed; see $out/bdn.log" >&2; tail -20 "$out/bdn.log" >&2; exit 1; }
+  bdn_args=(--bdn "$out/bdn.json")
+fi
+
+echo "Load harness..."
+dotnet "$out/loadbench/ResponsesGateway.LoadBench.dll" --repo "$repo" --server "$out/server" --mock "$out/mock" \
+  --doc docs/benchmarks.md --command "$command" --source "$label" ${quick} "${bdn_args[@]}"
