@@ -105,18 +105,8 @@ public sealed partial class ResponsesService
             {
                 throw new ClientDisconnectedException();
             }
-            // sequence_number goes right after type, where OpenAI puts it, and is dense from 0 whatever the upstream sent.
-            evt.Remove("sequence_number");
-            var ordered = new JsonObject { ["type"] = evt["type"]?.DeepClone(), ["sequence_number"] = _sequence++ };
-            foreach (var (key, value) in evt.ToArray())
-            {
-                if (key == "type")
-                {
-                    continue;
-                }
-                evt.Remove(key);
-                ordered[key] = value;
-            }
+            // Dense from 0 whatever the upstream sent: the gateway owns the numbering of the stream the client sees.
+            var ordered = StreamEvents.WithSequence(evt, _sequence++);
             try
             {
                 await sink.WriteAsync(ordered, _closingToken ?? cancellationToken);

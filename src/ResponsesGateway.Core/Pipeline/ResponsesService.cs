@@ -51,20 +51,7 @@ public sealed partial class ResponsesService
     {
         var turn = await PrepareAsync(tenant, request, cancellationToken);
         using var timeout = LinkedTimeout(cancellationToken);
-        JsonObject response;
-        try
-        {
-            response = await _upstreams.CreateAsync(turn.Route, turn.UpstreamRequest, timeout.Token);
-        }
-        catch (UpstreamCallFailedException e)
-        {
-            throw MapBeforeStream(e.Upstream, turn.Id, e.Failure);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            Log.TimedOut(_logger, turn.Id);
-            throw GatewayErrors.UpstreamTimeout(turn.Route.Upstream.Name);
-        }
+        var response = await BeforeFirstByteAsync(turn, token => _upstreams.CreateAsync(turn.Route, turn.UpstreamRequest, token), timeout.Token, cancellationToken);
         ResponseObjects.ApplyGatewayEcho(response, turn.Id, turn.CreatedAt, request);
         if (request.Store)
         {
@@ -91,20 +78,7 @@ public sealed partial class ResponsesService
         var turn = await PrepareAsync(tenant, request, cancellationToken);
         using var timeout = LinkedTimeout(cancellationToken);
         var stream = new TurnStream(this, turn, sink, timeout.Token, cancellationToken);
-        OpenedStream opened;
-        try
-        {
-            opened = await _upstreams.OpenStreamAsync(turn.Route, turn.UpstreamRequest, timeout.Token);
-        }
-        catch (UpstreamCallFailedException e)
-        {
-            throw MapBeforeStream(e.Upstream, turn.Id, e.Failure);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            Log.TimedOut(_logger, turn.Id);
-            throw GatewayErrors.UpstreamTimeout(turn.Route.Upstream.Name);
-        }
+        var opened = await BeforeFirstByteAsync(turn, token => _upstreams.OpenStreamAsync(turn.Route, turn.UpstreamRequest, token), timeout.Token, cancellationToken);
 
         await using var _ = opened;
         var events = opened.Events;
@@ -135,6 +109,27 @@ public sealed partial class ResponsesService
         {
             Log.TimedOut(_logger, turn.Id);
             await stream.FailAsync("timeout", $"The request exceeded the gateway's time limit of {_options.RequestTimeoutSeconds} seconds.");
+        }
+    }
+
+    /// <summary>
+    /// The upstream call up to its first byte (with retries and fallback): its failures are still HTTP errors, and the
+    /// request's own time limit running out here is a 504, not a client disconnect.
+    /// </summary>
+    private async Task<T> BeforeFirstByteAsync<T>(Turn turn, Func<CancellationToken, Task<T>> call, CancellationToken timeoutToken, CancellationToken clientToken)
+    {
+        try
+        {
+            return await call(timeoutToken);
+        }
+        catch (UpstreamCallFailedException e)
+        {
+            throw MapBeforeStream(e.Upstream, turn.Id, e.Failure);
+        }
+        catch (OperationCanceledException) when (!clientToken.IsCancellationRequested)
+        {
+            Log.TimedOut(_logger, turn.Id);
+            throw GatewayErrors.UpstreamTimeout(turn.Route.Upstream.Name);
         }
     }
 

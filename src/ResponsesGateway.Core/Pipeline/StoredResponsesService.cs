@@ -33,7 +33,7 @@ public sealed class StoredResponsesService(IResponseStore store)
     {
         var response = await GetAsync(tenant, id, cancellationToken);
         return CanonicalEvents.For(response)
-            .Select((evt, index) => Numbered(evt, index))
+            .Select((evt, index) => StreamEvents.WithSequence(evt, index))
             .Where(evt => startingAfter is null || (int)evt["sequence_number"]! > startingAfter);
     }
 
@@ -65,19 +65,6 @@ public sealed class StoredResponsesService(IResponseStore store)
         return new InputItemList("list", page, (string?)page.FirstOrDefault()?["id"], (string?)page.LastOrDefault()?["id"], hasMore);
     }
 
-    private static JsonObject Numbered(JsonObject evt, int sequence)
-    {
-        var numbered = new JsonObject { ["type"] = evt["type"]?.DeepClone(), ["sequence_number"] = sequence };
-        foreach (var (key, value) in evt.ToArray())
-        {
-            if (key != "type")
-            {
-                evt.Remove(key);
-                numbered[key] = value;
-            }
-        }
-        return numbered;
-    }
 
     private static async Task<T> Guard<T>(Func<Task<T>> read)
     {

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using ResponsesGateway.Core.Responses;
 using ResponsesGateway.Protocol.Streaming;
 
 namespace ResponsesGateway.Core.Pipeline;
@@ -102,11 +103,11 @@ internal sealed class StreamTracker
                 var part = tracked.Summary[s];
                 if (!part.TextDone)
                 {
-                    events.Add(ItemEvent(StreamEventTypes.ReasoningSummaryTextDone, id, index, ("summary_index", s), ("text", part.Text.ToString())));
+                    events.Add(StreamEvents.ItemEvent(StreamEventTypes.ReasoningSummaryTextDone, id, index, ("summary_index", s), ("text", part.Text.ToString())));
                 }
                 if (!part.Done)
                 {
-                    events.Add(ItemEvent(StreamEventTypes.ReasoningSummaryPartDone, id, index, ("summary_index", s), ("part", part.ToJson())));
+                    events.Add(StreamEvents.ItemEvent(StreamEventTypes.ReasoningSummaryPartDone, id, index, ("summary_index", s), ("part", part.ToJson())));
                 }
             }
             for (var c = 0; c < tracked.Parts.Count; c++)
@@ -116,20 +117,20 @@ internal sealed class StreamTracker
                 {
                     var done = part.Type switch
                     {
-                        "refusal" => ItemEvent(StreamEventTypes.RefusalDone, id, index, ("content_index", c), ("refusal", part.Text.ToString())),
-                        "reasoning_text" => ItemEvent(StreamEventTypes.ReasoningTextDone, id, index, ("content_index", c), ("text", part.Text.ToString())),
-                        _ => ItemEvent(StreamEventTypes.OutputTextDone, id, index, ("content_index", c), ("text", part.Text.ToString()), ("logprobs", new JsonArray())),
+                        "refusal" => StreamEvents.ItemEvent(StreamEventTypes.RefusalDone, id, index, ("content_index", c), ("refusal", part.Text.ToString())),
+                        "reasoning_text" => StreamEvents.ItemEvent(StreamEventTypes.ReasoningTextDone, id, index, ("content_index", c), ("text", part.Text.ToString())),
+                        _ => StreamEvents.ItemEvent(StreamEventTypes.OutputTextDone, id, index, ("content_index", c), ("text", part.Text.ToString()), ("logprobs", new JsonArray())),
                     };
                     events.Add(done);
                 }
                 if (!part.Done)
                 {
-                    events.Add(ItemEvent(StreamEventTypes.ContentPartDone, id, index, ("content_index", c), ("part", part.ToJson())));
+                    events.Add(StreamEvents.ItemEvent(StreamEventTypes.ContentPartDone, id, index, ("content_index", c), ("part", part.ToJson())));
                 }
             }
             if (type == "function_call" && !tracked.ArgumentsDone)
             {
-                events.Add(ItemEvent(StreamEventTypes.FunctionCallArgumentsDone, id, index,
+                events.Add(StreamEvents.ItemEvent(StreamEventTypes.FunctionCallArgumentsDone, id, index,
                     ("arguments", tracked.Arguments.ToString()), ("name", tracked.Added["name"]?.DeepClone())));
             }
             tracked.Done = tracked.BuildClosedItem();
@@ -156,15 +157,6 @@ internal sealed class StreamTracker
 
     private static TrackedPart? Part(List<TrackedPart> parts, int index) => index >= 0 && index < parts.Count ? parts[index] : null;
 
-    private static JsonObject ItemEvent(string type, string itemId, int outputIndex, params (string Name, JsonNode? Value)[] fields)
-    {
-        var evt = new JsonObject { ["type"] = type, ["item_id"] = itemId, ["output_index"] = outputIndex };
-        foreach (var (name, value) in fields)
-        {
-            evt[name] = value;
-        }
-        return evt;
-    }
 
     private sealed class TrackedItem
     {

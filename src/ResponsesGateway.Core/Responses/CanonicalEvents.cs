@@ -86,27 +86,27 @@ public static class CanonicalEvents
                 break;
             case "function_call":
                 var arguments = (string?)item["arguments"] ?? "";
-                yield return ItemEvent(StreamEventTypes.FunctionCallArgumentsDelta, id, index, ("delta", arguments));
-                yield return ItemEvent(StreamEventTypes.FunctionCallArgumentsDone, id, index, ("arguments", arguments), ("name", item["name"]?.DeepClone()));
+                yield return StreamEvents.ItemEvent(StreamEventTypes.FunctionCallArgumentsDelta, id, index, ("delta", arguments));
+                yield return StreamEvents.ItemEvent(StreamEventTypes.FunctionCallArgumentsDone, id, index, ("arguments", arguments), ("name", item["name"]?.DeepClone()));
                 break;
             case "reasoning":
                 var summary = item["summary"] as JsonArray ?? [];
                 for (var s = 0; s < summary.Count; s++)
                 {
                     var text = (string?)summary[s]?["text"] ?? "";
-                    yield return ItemEvent(StreamEventTypes.ReasoningSummaryPartAdded, id, index, ("summary_index", s), ("part", SummaryPart("")));
-                    yield return ItemEvent(StreamEventTypes.ReasoningSummaryTextDelta, id, index, ("summary_index", s), ("delta", text));
-                    yield return ItemEvent(StreamEventTypes.ReasoningSummaryTextDone, id, index, ("summary_index", s), ("text", text));
-                    yield return ItemEvent(StreamEventTypes.ReasoningSummaryPartDone, id, index, ("summary_index", s), ("part", SummaryPart(text)));
+                    yield return StreamEvents.ItemEvent(StreamEventTypes.ReasoningSummaryPartAdded, id, index, ("summary_index", s), ("part", SummaryPart("")));
+                    yield return StreamEvents.ItemEvent(StreamEventTypes.ReasoningSummaryTextDelta, id, index, ("summary_index", s), ("delta", text));
+                    yield return StreamEvents.ItemEvent(StreamEventTypes.ReasoningSummaryTextDone, id, index, ("summary_index", s), ("text", text));
+                    yield return StreamEvents.ItemEvent(StreamEventTypes.ReasoningSummaryPartDone, id, index, ("summary_index", s), ("part", SummaryPart(text)));
                 }
                 var content = item["content"] as JsonArray ?? [];
                 for (var c = 0; c < content.Count; c++)
                 {
                     var text = (string?)content[c]?["text"] ?? "";
-                    yield return ItemEvent(StreamEventTypes.ContentPartAdded, id, index, ("content_index", c), ("part", new JsonObject { ["type"] = "reasoning_text", ["text"] = "" }));
-                    yield return ItemEvent(StreamEventTypes.ReasoningTextDelta, id, index, ("content_index", c), ("delta", text));
-                    yield return ItemEvent(StreamEventTypes.ReasoningTextDone, id, index, ("content_index", c), ("text", text));
-                    yield return ItemEvent(StreamEventTypes.ContentPartDone, id, index, ("content_index", c), ("part", content[c]!.DeepClone()));
+                    yield return StreamEvents.ItemEvent(StreamEventTypes.ContentPartAdded, id, index, ("content_index", c), ("part", new JsonObject { ["type"] = "reasoning_text", ["text"] = "" }));
+                    yield return StreamEvents.ItemEvent(StreamEventTypes.ReasoningTextDelta, id, index, ("content_index", c), ("delta", text));
+                    yield return StreamEvents.ItemEvent(StreamEventTypes.ReasoningTextDone, id, index, ("content_index", c), ("text", text));
+                    yield return StreamEvents.ItemEvent(StreamEventTypes.ContentPartDone, id, index, ("content_index", c), ("part", content[c]!.DeepClone()));
                 }
                 break;
         }
@@ -121,40 +121,31 @@ public static class CanonicalEvents
             var text = (string?)part["text"] ?? "";
             var logprobs = part["logprobs"]?.DeepClone() ?? new JsonArray();
             var empty = new JsonObject { ["type"] = "output_text", ["annotations"] = new JsonArray(), ["logprobs"] = new JsonArray(), ["text"] = "" };
-            yield return ItemEvent(StreamEventTypes.ContentPartAdded, id, index, ("content_index", c), ("part", empty));
-            yield return ItemEvent(StreamEventTypes.OutputTextDelta, id, index, ("content_index", c), ("delta", text), ("logprobs", logprobs.DeepClone()));
+            yield return StreamEvents.ItemEvent(StreamEventTypes.ContentPartAdded, id, index, ("content_index", c), ("part", empty));
+            yield return StreamEvents.ItemEvent(StreamEventTypes.OutputTextDelta, id, index, ("content_index", c), ("delta", text), ("logprobs", logprobs.DeepClone()));
             var annotations = part["annotations"] as JsonArray ?? [];
             for (var a = 0; a < annotations.Count; a++)
             {
-                yield return ItemEvent("response.output_text.annotation.added", id, index, ("content_index", c), ("annotation_index", a), ("annotation", annotations[a]?.DeepClone()));
+                yield return StreamEvents.ItemEvent("response.output_text.annotation.added", id, index, ("content_index", c), ("annotation_index", a), ("annotation", annotations[a]?.DeepClone()));
             }
-            yield return ItemEvent(StreamEventTypes.OutputTextDone, id, index, ("content_index", c), ("text", text), ("logprobs", logprobs));
+            yield return StreamEvents.ItemEvent(StreamEventTypes.OutputTextDone, id, index, ("content_index", c), ("text", text), ("logprobs", logprobs));
         }
         else if (partType == "refusal")
         {
             var refusal = (string?)part["refusal"] ?? "";
-            yield return ItemEvent(StreamEventTypes.ContentPartAdded, id, index, ("content_index", c), ("part", new JsonObject { ["type"] = "refusal", ["refusal"] = "" }));
-            yield return ItemEvent(StreamEventTypes.RefusalDelta, id, index, ("content_index", c), ("delta", refusal));
-            yield return ItemEvent(StreamEventTypes.RefusalDone, id, index, ("content_index", c), ("refusal", refusal));
+            yield return StreamEvents.ItemEvent(StreamEventTypes.ContentPartAdded, id, index, ("content_index", c), ("part", new JsonObject { ["type"] = "refusal", ["refusal"] = "" }));
+            yield return StreamEvents.ItemEvent(StreamEventTypes.RefusalDelta, id, index, ("content_index", c), ("delta", refusal));
+            yield return StreamEvents.ItemEvent(StreamEventTypes.RefusalDone, id, index, ("content_index", c), ("refusal", refusal));
         }
         else
         {
-            yield return ItemEvent(StreamEventTypes.ContentPartAdded, id, index, ("content_index", c), ("part", part.DeepClone()));
+            yield return StreamEvents.ItemEvent(StreamEventTypes.ContentPartAdded, id, index, ("content_index", c), ("part", part.DeepClone()));
         }
-        yield return ItemEvent(StreamEventTypes.ContentPartDone, id, index, ("content_index", c), ("part", part.DeepClone()));
+        yield return StreamEvents.ItemEvent(StreamEventTypes.ContentPartDone, id, index, ("content_index", c), ("part", part.DeepClone()));
     }
 
     private static JsonObject SummaryPart(string text) => new() { ["type"] = "summary_text", ["text"] = text };
 
     private static JsonObject Lifecycle(string type, JsonObject response) => new() { ["type"] = type, ["response"] = response };
 
-    private static JsonObject ItemEvent(string type, string itemId, int outputIndex, params (string Name, JsonNode? Value)[] fields)
-    {
-        var evt = new JsonObject { ["type"] = type, ["item_id"] = itemId, ["output_index"] = outputIndex };
-        foreach (var (name, value) in fields)
-        {
-            evt[name] = value;
-        }
-        return evt;
-    }
 }
