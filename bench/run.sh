@@ -2,8 +2,8 @@
 # One command for the benchmarks: builds Release, installs bench/node_modules (Azurite, Portkey), runs the
 # BenchmarkDotNet allocation benchmarks, then the load harness, which starts Azurite, the mock upstream, the gateway
 # processes and Portkey on 127.0.0.1, measures them side by side, prints the table and rewrites docs/benchmarks.md.
-#   ./bench/run.sh            full run (about 8 minutes on 2 cores)
-#   ./bench/run.sh --quick    short run (about 3 minutes)
+#   ./bench/run.sh            full run (about 10 minutes on 2 cores)
+#   ./bench/run.sh --quick    short run (about 5 minutes)
 #   --no-bdn                  skip the BenchmarkDotNet part
 #   --head                    measure the committed HEAD (git archive into bench/.out/head) instead of the working tree,
 #                             e.g. while others have half-finished edits in the same checkout

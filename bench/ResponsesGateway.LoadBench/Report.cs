@@ -25,8 +25,8 @@ internal static class Report
         md.AppendLine("127.0.0.1, measures, prints the table and rewrites this file and its charts):");
         md.AppendLine();
         md.AppendLine("```bash");
-        md.AppendLine("./bench/run.sh            # full run, about 8 minutes on 2 cores");
-        md.AppendLine("./bench/run.sh --quick    # short run, about 3 minutes: fewer rounds, shorter steps");
+        md.AppendLine("./bench/run.sh            # full run, about 10 minutes on 2 cores (builds, BenchmarkDotNet, then ~6 minutes of load)");
+        md.AppendLine("./bench/run.sh --quick    # short run, about 5 minutes: fewer rounds, shorter steps");
         md.AppendLine("```");
         md.AppendLine();
         md.AppendLine($"This file was written by `{r.Command}`{(r.Quick ? " (quick mode: treat the figures as indicative)" : "")} in {r.Elapsed:m\\:ss}. " +
