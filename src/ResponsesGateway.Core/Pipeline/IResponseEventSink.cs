@@ -8,6 +8,10 @@ namespace ResponsesGateway.Core.Pipeline;
 /// </summary>
 public interface IResponseEventSink
 {
-    /// <summary>Writes one complete event (with its <c>sequence_number</c>) and flushes it to the client.</summary>
-    ValueTask WriteAsync(JsonObject streamEvent, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes one event and flushes it to the client. The sink puts <paramref name="sequenceNumber"/> right after the
+    /// event's <c>type</c> (where OpenAI puts it) and ignores any <c>sequence_number</c> the event carries, so the
+    /// pipeline never rebuilds an event just to number it.
+    /// </summary>
+    ValueTask WriteAsync(JsonObject streamEvent, int sequenceNumber, CancellationToken cancellationToken);
 }

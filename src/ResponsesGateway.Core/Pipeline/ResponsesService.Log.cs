@@ -7,10 +7,12 @@ public sealed partial class ResponsesService
     // Event ids 1xxx: pipeline. Never log bodies, keys or item contents: ids, names, statuses and timings only.
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Creating {ResponseId} for {Tenant} via {Upstream} (stream={Stream}, store={Store}, chainDepth={ChainDepth})")]
+        // Per-request lines are Debug: at thousands of requests per second, Information-level console logging was the
+        // gateway's largest CPU cost (docs/benchmarks.md). Failures and timeouts stay at Warning and above.
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Creating {ResponseId} for {Tenant} via {Upstream} (stream={Stream}, store={Store}, chainDepth={ChainDepth})")]
         public static partial void Creating(ILogger logger, string responseId, string tenant, string upstream, bool stream, bool store, int chainDepth);
 
-        [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Finished {ResponseId} with status {Status}")]
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Finished {ResponseId} with status {Status}")]
         public static partial void Finished(ILogger logger, string responseId, string status);
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Upstream {Upstream} failed for {ResponseId}: {Failure} (status {StatusCode})")]

@@ -105,11 +105,10 @@ public sealed partial class ResponsesService
             {
                 throw new ClientDisconnectedException();
             }
-            // Dense from 0 whatever the upstream sent: the gateway owns the numbering of the stream the client sees.
-            var ordered = StreamEvents.WithSequence(evt, _sequence++);
             try
             {
-                await sink.WriteAsync(ordered, _closingToken ?? cancellationToken);
+                // Dense from 0 whatever the upstream sent: the gateway owns the numbering of the stream the client sees.
+                await sink.WriteAsync(evt, _sequence++, _closingToken ?? cancellationToken);
             }
             catch (ClientDisconnectedException)
             {

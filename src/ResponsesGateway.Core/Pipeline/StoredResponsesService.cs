@@ -29,12 +29,12 @@ public sealed class StoredResponsesService(IResponseStore store)
     /// <summary>
     /// The canonical events of a stored response with <c>sequence_number</c> greater than <paramref name="startingAfter"/>.
     /// </summary>
-    public async Task<IEnumerable<JsonObject>> ReplayAsync(Tenant tenant, string id, int? startingAfter, CancellationToken cancellationToken)
+    public async Task<IEnumerable<(JsonObject Event, int SequenceNumber)>> ReplayAsync(Tenant tenant, string id, int? startingAfter, CancellationToken cancellationToken)
     {
         var response = await GetAsync(tenant, id, cancellationToken);
         return CanonicalEvents.For(response)
-            .Select((evt, index) => StreamEvents.WithSequence(evt, index))
-            .Where(evt => startingAfter is null || (int)evt["sequence_number"]! > startingAfter);
+            .Select((evt, index) => (evt, index))
+            .Where(numbered => startingAfter is null || numbered.index > startingAfter);
     }
 
     public async Task<InputItemList> ListInputItemsAsync(Tenant tenant, string id, InputItemsQuery query, CancellationToken cancellationToken)

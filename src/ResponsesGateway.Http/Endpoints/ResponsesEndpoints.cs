@@ -76,9 +76,9 @@ public sealed partial class ResponsesEndpoints
         }
         var events = await _stored.ReplayAsync(tenant, id, startingAfter, ct);
         await using var sse = new SseResponseWriter(context, TimeSpan.FromSeconds(_options.KeepAliveSeconds));
-        foreach (var evt in events)
+        foreach (var (evt, sequenceNumber) in events)
         {
-            await sse.WriteAsync(evt, ct);
+            await sse.WriteAsync(evt, sequenceNumber, ct);
         }
     });
 

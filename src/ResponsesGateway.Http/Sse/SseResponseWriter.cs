@@ -20,6 +20,8 @@ internal sealed class SseResponseWriter : IResponseEventSink, IAsyncDisposable
     private static readonly byte[] DataPrefix = "\ndata: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
     private static readonly byte[] KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
+    private static readonly JsonEncodedText TypeProperty = JsonEncodedText.Encode("type");
+    private static readonly JsonEncodedText SequenceProperty = JsonEncodedText.Encode("sequence_number");
 
     private readonly HttpContext _context;
     private readonly TimeSpan _keepAlive;
@@ -28,6 +30,7 @@ internal sealed class SseResponseWriter : IResponseEventSink, IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _keepAliveLoop;
     private long _lastWriteTimestamp;
+    private Utf8JsonWriter? _json;
 
     public SseResponseWriter(HttpContext context, TimeSpan keepAlive)
     {
@@ -37,16 +40,38 @@ internal sealed class SseResponseWriter : IResponseEventSink, IAsyncDisposable
 
     public bool Started { get; private set; }
 
-    public async ValueTask WriteAsync(JsonObject streamEvent, CancellationToken cancellationToken)
+    public async ValueTask WriteAsync(JsonObject streamEvent, int sequenceNumber, CancellationToken cancellationToken)
     {
+        var type = (string?)streamEvent["type"] ?? "message";
         _buffer.ResetWrittenCount();
         _buffer.Write(EventPrefix);
-        Encoding.UTF8.GetBytes((string?)streamEvent["type"] ?? "message", _buffer);
+        Encoding.UTF8.GetBytes(type, _buffer);
         _buffer.Write(DataPrefix);
-        using (var writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true }))
+        // One writer per stream, reset per event; the event's properties are written as they are, with the gateway's
+        // sequence_number put second, so no event is copied just to number it.
+        _json ??= new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
+        _json.Reset(_buffer);
+        _json.WriteStartObject();
+        _json.WriteString(TypeProperty, type);
+        _json.WriteNumber(SequenceProperty, sequenceNumber);
+        foreach (var (name, value) in streamEvent)
         {
-            streamEvent.WriteTo(writer);
+            if (name is "type" or "sequence_number")
+            {
+                continue;
+            }
+            _json.WritePropertyName(name);
+            if (value is null)
+            {
+                _json.WriteNullValue();
+            }
+            else
+            {
+                value.WriteTo(_json);
+            }
         }
+        _json.WriteEndObject();
+        _json.Flush();
         _buffer.Write(EventEnd);
         await SendAsync(_buffer.WrittenMemory, cancellationToken);
     }
@@ -132,5 +157,6 @@ internal sealed class SseResponseWriter : IResponseEventSink, IAsyncDisposable
         }
         _stop.Dispose();
         _lock.Dispose();
+        _json?.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using ResponsesGateway.Core.Responses;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using ResponsesGateway.Core.Auth;
@@ -51,9 +52,9 @@ internal sealed class ChatGateway
     {
         public List<JsonObject> Events { get; } = [];
 
-        public ValueTask WriteAsync(JsonObject streamEvent, CancellationToken cancellationToken)
+        public ValueTask WriteAsync(JsonObject streamEvent, int sequenceNumber, CancellationToken cancellationToken)
         {
-            Events.Add((JsonObject)streamEvent.DeepClone());
+            Events.Add(StreamEvents.WithSequence((JsonObject)streamEvent.DeepClone(), sequenceNumber));
             return ValueTask.CompletedTask;
         }
     }
