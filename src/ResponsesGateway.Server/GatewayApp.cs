@@ -24,6 +24,9 @@ public static class GatewayApp
         services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapResponsesApi();
+        // Build the gateway's singletons (upstream adapters, router, table client) now rather than on the first request:
+        // no network is touched, a configuration error fails the start, and the first request only pays for JIT.
+        app.Services.GetRequiredService<ResponsesGateway.Http.Endpoints.ResponsesEndpoints>();
         return app;
     }
 }

@@ -232,7 +232,8 @@ public sealed partial class ResponsesService
             Status = (string?)response["status"] ?? ResponseStatuses.Completed,
             Model = (string?)response["model"] ?? Request.Model,
             CreatedAt = CreatedAt,
-            Response = (JsonObject)response.DeepClone(),
+            // No copy: the store encodes the object before SaveAsync returns, and nothing mutates it while it does.
+            Response = response,
             InputItems = StoredInput,
         };
     }
