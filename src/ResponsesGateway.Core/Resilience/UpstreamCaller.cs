@@ -18,50 +18,32 @@ internal sealed partial class UpstreamCaller(GatewayOptions options, TimeProvide
     private readonly ResiliencePipeline _retry = UpstreamRetryPipeline.Build(options, time, logger);
 
     /// <summary>Non-streaming call. Throws <see cref="UpstreamCallFailedException"/> when every attempt failed.</summary>
-    public async Task<JsonObject> CreateAsync(ModelRoute route, UpstreamRequest request, CancellationToken cancellationToken)
-    {
-        var fallbackRequest = FallbackRequest(route, request);
-        try
-        {
-            return await RetryAsync(route.Upstream, request,
-                static (upstream, req, ct) => new ValueTask<JsonObject>(upstream.CreateAsync(req, ct)), cancellationToken);
-        }
-        catch (UpstreamException e) when (route.Fallback is { } fallback && UpstreamFailures.AllowsFallback(e))
-        {
-            Log.FallingBack(logger, route.Upstream.Name, fallback.Upstream.Name, request.ResponseId, e.Failure, e.StatusCode);
-            try
-            {
-                return await RetryAsync(fallback.Upstream, fallbackRequest!,
-                    static (upstream, req, ct) => new ValueTask<JsonObject>(upstream.CreateAsync(req, ct)), cancellationToken);
-            }
-            catch (UpstreamException last)
-            {
-                throw new UpstreamCallFailedException(fallback.Upstream.Name, last);
-            }
-        }
-        catch (UpstreamException e)
-        {
-            throw new UpstreamCallFailedException(route.Upstream.Name, e);
-        }
-    }
+    public Task<JsonObject> CreateAsync(ModelRoute route, UpstreamRequest request, CancellationToken cancellationToken) =>
+        CallAsync(route, request, static (upstream, req, ct) => new ValueTask<JsonObject>(upstream.CreateAsync(req, ct)), cancellationToken);
 
     /// <summary>
     /// Streaming call, up to and including its first event. Throws <see cref="UpstreamCallFailedException"/> when every
     /// attempt failed; an empty stream counts as a failure of its upstream.
     /// </summary>
-    public async Task<OpenedStream> OpenStreamAsync(ModelRoute route, UpstreamRequest request, CancellationToken cancellationToken)
+    public Task<OpenedStream> OpenStreamAsync(ModelRoute route, UpstreamRequest request, CancellationToken cancellationToken) =>
+        CallAsync(route, request, OpenOnceAsync, cancellationToken);
+
+    /// <summary>Retries on the route's upstream, then (when allowed) on its fallback with the fallback's model name.</summary>
+    private async Task<T> CallAsync<T>(ModelRoute route, UpstreamRequest request,
+        Func<IUpstream, UpstreamRequest, CancellationToken, ValueTask<T>> attempt, CancellationToken cancellationToken)
     {
+        // Copied before the first attempt: an upstream adapter may adjust the body it sends (stream flag, include).
         var fallbackRequest = FallbackRequest(route, request);
         try
         {
-            return await RetryAsync(route.Upstream, request, OpenOnceAsync, cancellationToken);
+            return await RetryAsync(route.Upstream, request, attempt, cancellationToken);
         }
         catch (UpstreamException e) when (route.Fallback is { } fallback && UpstreamFailures.AllowsFallback(e))
         {
             Log.FallingBack(logger, route.Upstream.Name, fallback.Upstream.Name, request.ResponseId, e.Failure, e.StatusCode);
             try
             {
-                return await RetryAsync(fallback.Upstream, fallbackRequest!, OpenOnceAsync, cancellationToken);
+                return await RetryAsync(fallback.Upstream, fallbackRequest!, attempt, cancellationToken);
             }
             catch (UpstreamException last)
             {
@@ -126,7 +108,7 @@ internal sealed partial class UpstreamCaller(GatewayOptions options, TimeProvide
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Upstream {Upstream} failed for {ResponseId} ({Failure}, status {StatusCode}); falling back to {Fallback}")]
+        [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Upstream {Upstream} failed for {ResponseId} ({Failure}, status {StatusCode}); falling back to {Fallback}")]
         public static partial void FallingBack(ILogger logger, string upstream, string fallback, string responseId, UpstreamFailure failure, int? statusCode);
     }
 }

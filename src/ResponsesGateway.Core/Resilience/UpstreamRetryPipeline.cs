@@ -52,7 +52,7 @@ internal static partial class UpstreamRetryPipeline
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Retrying upstream {Upstream} for {ResponseId} after {Failure} (status {StatusCode}): retry {Retry} in {DelayMs} ms")]
+        [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Retrying upstream {Upstream} for {ResponseId} after {Failure} (status {StatusCode}): retry {Retry} in {DelayMs} ms")]
         public static partial void Retrying(ILogger logger, string upstream, string responseId, UpstreamFailure? failure, int? statusCode, int retry, long delayMs);
     }
 }
