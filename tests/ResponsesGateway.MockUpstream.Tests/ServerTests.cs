@@ -148,8 +148,20 @@ public sealed class ServerTests
     {
         await using var server = await StartAsync();
         using var client = Client(server);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.SendAsync(Post("chat/completions", ChatBody(model: "mock-slow-5000")), cts.Token));
+        using var cts = new CancellationTokenSource();
+        var sending = client.SendAsync(Post("chat/completions", ChatBody(model: "mock-slow-5000")), cts.Token);
+
+        // Cancel only once the mock holds the request: a fixed timer could fire before a cold connection reaches
+        // the server on a loaded machine, and then there is nothing to abort.
+        var waited = Stopwatch.StartNew();
+        while (server.LastRequest is null && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.NotNull(server.LastRequest);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending);
         Assert.True(await server.WaitForAbortAsync(TimeSpan.FromSeconds(10)));
     }
 
