@@ -196,6 +196,10 @@ param gatewayUpstreamMaxRetryDelaySeconds int = 5
 @description('Gateway__UpstreamMaxEventBytes: largest single upstream SSE event; a bigger one fails the stream.')
 param gatewayUpstreamMaxEventBytes int = 16777216
 
+@minValue(0)
+@description('Gateway__ChainCacheMegabytes: memory for recently used chain context, so continuing a chain reads one row; 0 turns it off.')
+param gatewayChainCacheMegabytes int = 64
+
 @minValue(1)
 @description('Storage__RetentionDays: days a stored response is kept.')
 param storageRetentionDays int = 30
@@ -352,6 +356,7 @@ var gatewaySettings = {
   Gateway__UpstreamRetryDelaySeconds: gatewayUpstreamRetryDelaySeconds
   Gateway__UpstreamMaxRetryDelaySeconds: string(gatewayUpstreamMaxRetryDelaySeconds)
   Gateway__UpstreamMaxEventBytes: string(gatewayUpstreamMaxEventBytes)
+  Gateway__ChainCacheMegabytes: string(gatewayChainCacheMegabytes)
 
   Upstreams__default__Kind: upstreamKind
   Upstreams__default__BaseUrl: upstreamBaseUrl

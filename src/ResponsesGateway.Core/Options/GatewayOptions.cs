@@ -63,4 +63,10 @@ public sealed class GatewayOptions
     /// being buffered without limit. Leaves room for <c>response.completed</c> repeating a whole large answer.
     /// </summary>
     public int UpstreamMaxEventBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Memory, in MiB, for the context of recently stored or read turns, so that continuing a chain reads one row
+    /// instead of every earlier turn. 0: every chain is read from storage.
+    /// </summary>
+    public int ChainCacheMegabytes { get; set; } = 64;
 }

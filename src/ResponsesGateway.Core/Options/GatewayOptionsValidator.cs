@@ -64,6 +64,10 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             errors.Add("Gateway:UpstreamMaxEventBytes must be at least 1024.");
         }
+        if (options.ChainCacheMegabytes < 0)
+        {
+            errors.Add("Gateway:ChainCacheMegabytes must be 0 or more.");
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -1,6 +1,9 @@
+using System.Buffers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ResponsesGateway.Core.Ids;
 using ResponsesGateway.Core.Storage;
+using ResponsesGateway.Protocol.Serialization;
 
 namespace ResponsesGateway.Core.Pipeline;
 
@@ -8,26 +11,85 @@ namespace ResponsesGateway.Core.Pipeline;
 internal static class ChainHistory
 {
     /// <summary>
-    /// The items the model saw before the new input: each turn's input then its output, oldest first. Instructions
-    /// are not part of it (as in OpenAI). Item ids are dropped: the upstream is called with <c>store:false</c> and
-    /// cannot resolve ids it never stored; reasoning items keep their <c>encrypted_content</c>.
+    /// What a stored turn adds to the context of later turns: its input items then its output items, as a UTF-8 JSON
+    /// array. Instructions are not part of it (as in OpenAI). Item ids are dropped: the upstream is called with
+    /// <c>store:false</c> and cannot resolve ids it never stored; reasoning items keep their <c>encrypted_content</c>.
+    /// Serialised once per turn, so a cached chain is expanded by concatenating bytes (<see cref="Expand"/>).
     /// </summary>
-    public static List<JsonNode> Expand(IReadOnlyList<StoredResponse> chain)
+    public static byte[] ContextOf(StoredResponse turn)
     {
-        var items = new List<JsonNode>();
-        foreach (var turn in chain)
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            foreach (var item in turn.InputItems.Concat(turn.OutputItems))
+            writer.WriteStartArray();
+            WriteWithoutIds(writer, turn.InputItems);
+            WriteWithoutIds(writer, turn.OutputItems);
+            writer.WriteEndArray();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The items the model saw before the new input: the turns' contexts (<see cref="ContextOf"/>), oldest first, as one array.</summary>
+    public static JsonArray Expand(IReadOnlyList<byte[]> contexts)
+    {
+        // "[" + the contexts without their brackets, comma-separated + "]": one parse for the whole chain.
+        var length = 2 + contexts.Sum(c => c.Length - 1);
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var at = 0;
+            rented[at++] = (byte)'[';
+            foreach (var context in contexts)
             {
-                if (item is JsonObject obj)
+                var items = context.AsSpan(1, context.Length - 2);
+                if (items.IsEmpty)
                 {
-                    var copy = (JsonObject)obj.DeepClone();
-                    copy.Remove("id");
-                    items.Add(copy);
+                    continue;
+                }
+                if (at > 1)
+                {
+                    rented[at++] = (byte)',';
+                }
+                items.CopyTo(rented.AsSpan(at));
+                at += items.Length;
+            }
+            rented[at++] = (byte)']';
+            // Written by ContextOf from items that passed the request limits; stored depth is bounded the same way.
+            return JsonNode.Parse(rented.AsSpan(0, at), ProtocolJson.NodeOptions, new JsonDocumentOptions { MaxDepth = 256 })!.AsArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static void WriteWithoutIds(Utf8JsonWriter writer, JsonArray items)
+    {
+        foreach (var node in items)
+        {
+            if (node is not JsonObject item)
+            {
+                continue;
+            }
+            writer.WriteStartObject();
+            foreach (var (name, value) in item)
+            {
+                if (name == "id")
+                {
+                    continue;
+                }
+                writer.WritePropertyName(name);
+                if (value is null)
+                {
+                    writer.WriteNullValue();
+                }
+                else
+                {
+                    value.WriteTo(writer);
                 }
             }
+            writer.WriteEndObject();
         }
-        return items;
     }
 
     /// <summary>Every item listed by <c>input_items</c> for the last turn of <paramref name="chain"/>, oldest first.</summary>

@@ -124,7 +124,7 @@ public sealed partial class ResponsesService
         budget.CancelAfter(PersistAfterAbortBudget);
         try
         {
-            await _store.SaveAsync(turn.ToStored(response), budget.Token);
+            await SaveAsync(turn.ToStored(response), budget.Token);
             return true;
         }
         catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException)

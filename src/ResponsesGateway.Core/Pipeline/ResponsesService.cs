@@ -35,6 +35,7 @@ public sealed partial class ResponsesService
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly UpstreamCaller _upstreams;
+    private readonly ChainResolver _chains;
 
     public ResponsesService(UpstreamRouter router, IResponseStore store, IOptions<GatewayOptions> options, TimeProvider time, ILogger<ResponsesService> logger)
     {
@@ -44,6 +45,7 @@ public sealed partial class ResponsesService
         _time = time;
         _logger = logger;
         _upstreams = new UpstreamCaller(_options, time, logger);
+        _chains = new ChainResolver(store, new ChainCache((long)_options.ChainCacheMegabytes * 1024 * 1024));
     }
 
     /// <summary>Non-streaming create: returns the final Response object, stored first when <c>store</c> is true.</summary>
@@ -57,7 +59,7 @@ public sealed partial class ResponsesService
         {
             try
             {
-                await _store.SaveAsync(turn.ToStored(response), cancellationToken);
+                await SaveAsync(turn.ToStored(response), cancellationToken);
             }
             catch (StoreUnavailableException e)
             {
@@ -136,13 +138,13 @@ public sealed partial class ResponsesService
     private async Task<Turn> PrepareAsync(Tenant tenant, CreateResponseRequest request, CancellationToken cancellationToken)
     {
         var route = _router.Resolve(request.Model);
-        IReadOnlyList<StoredResponse>? chain = null;
+        List<byte[]>? chain = null;
         var previousId = request.PreviousResponseId;
         if (previousId is not null)
         {
             try
             {
-                chain = ResponseIds.IsWellFormed(previousId) ? await _store.GetChainAsync(tenant.Name, previousId, cancellationToken) : null;
+                chain = ResponseIds.IsWellFormed(previousId) ? await _chains.ResolveAsync(tenant.Name, previousId, cancellationToken) : null;
             }
             catch (StoreUnavailableException e)
             {
@@ -161,7 +163,7 @@ public sealed partial class ResponsesService
         return new Turn(tenant, request, route, id, createdAt, new UpstreamRequest(body, request, id, createdAt), ChainHistory.WithIds(request.Input));
     }
 
-    private static JsonObject BuildUpstreamBody(CreateResponseRequest request, IReadOnlyList<StoredResponse>? chain, string upstreamModel)
+    private static JsonObject BuildUpstreamBody(CreateResponseRequest request, List<byte[]>? chain, string upstreamModel)
     {
         var body = (JsonObject)request.Body.DeepClone();
         body.Remove("previous_response_id");
@@ -169,11 +171,7 @@ public sealed partial class ResponsesService
         body["model"] = upstreamModel;
         if (chain is not null)
         {
-            var input = new JsonArray();
-            foreach (var item in ChainHistory.Expand(chain))
-            {
-                input.Add(item);
-            }
+            var input = ChainHistory.Expand(chain);
             foreach (var item in request.Input)
             {
                 input.Add(item?.DeepClone());
@@ -181,6 +179,13 @@ public sealed partial class ResponsesService
             body["input"] = input;
         }
         return body;
+    }
+
+    /// <summary>Stores a turn and keeps its context at hand for the next turn of the chain.</summary>
+    private async Task SaveAsync(StoredResponse stored, CancellationToken cancellationToken)
+    {
+        await _store.SaveAsync(stored, cancellationToken);
+        _chains.Remember(stored);
     }
 
     private GatewayException MapBeforeStream(string upstream, string responseId, UpstreamException e)

@@ -18,6 +18,13 @@ public interface IResponseStore
     /// </summary>
     Task<IReadOnlyList<StoredResponse>?> GetChainAsync(string owner, string id, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether the turn exists, is not deleted and belongs to <paramref name="owner"/>: what a cached chain must still
+    /// check. Stores should answer it without reading the payload.
+    /// </summary>
+    async Task<bool> IsVisibleAsync(string owner, string id, CancellationToken cancellationToken) =>
+        await GetAsync(owner, id, cancellationToken).ConfigureAwait(false) is not null;
+
     /// <summary>Deletes the turn; false when there was nothing the owner could delete.</summary>
     Task<bool> DeleteAsync(string owner, string id, CancellationToken cancellationToken);
 

@@ -76,6 +76,18 @@ internal sealed partial class TableResponseStore : IResponseStore
         return Assemble(head, rows.Where(r => r != head).ToList());
     }
 
+    public async Task<bool> IsVisibleAsync(string owner, string id, CancellationToken cancellationToken)
+    {
+        // Two small columns of the head row: no payload, whatever the size of the turn or the depth of its chain.
+        var result = await _table.GetEntityAsync(ResponseRows.PartitionOf(id), id, [ResponseRows.Owner, ResponseRows.Deleted], cancellationToken);
+        if (result.Status == TableResultStatus.NotFound)
+        {
+            return false;
+        }
+        Check(result, "read");
+        return Visible(result.Value!, owner);
+    }
+
     public async Task<IReadOnlyList<StoredResponse>?> GetChainAsync(string owner, string id, CancellationToken cancellationToken)
     {
         var partition = ResponseRows.PartitionOf(id);

@@ -1,0 +1,46 @@
+using ResponsesGateway.Core.Storage;
+
+namespace ResponsesGateway.Core.Pipeline;
+
+/// <summary>
+/// Turns <c>previous_response_id</c> into the context the upstream must see (design invariants 3 and 4), with one
+/// storage round trip at any depth: a point read of the turn's visibility when its chain is cached, else the one
+/// partition query of <see cref="IResponseStore.GetChainAsync"/>.
+/// </summary>
+internal sealed class ChainResolver(IResponseStore store, ChainCache cache)
+{
+    /// <summary>Each turn's context, oldest first; null when the turn does not exist, was deleted or is another owner's.</summary>
+    public async Task<List<byte[]>?> ResolveAsync(string owner, string id, CancellationToken cancellationToken)
+    {
+        if (cache.TryGetChain(owner, id) is { } cached)
+        {
+            // The contents cannot have changed; the visibility can: deleted (here or on another instance) or expired.
+            return await store.IsVisibleAsync(owner, id, cancellationToken) ? cached : null;
+        }
+        var chain = await store.GetChainAsync(owner, id, cancellationToken);
+        if (chain is null)
+        {
+            return null;
+        }
+        var turns = new List<byte[]>(chain.Count);
+        foreach (var turn in chain)
+        {
+            var context = ChainHistory.ContextOf(turn);
+            if (cache.Enabled)
+            {
+                cache.Add(turn.Id, turn.Owner, turn.PreviousResponseId, context);
+            }
+            turns.Add(context);
+        }
+        return turns;
+    }
+
+    /// <summary>A turn that was just stored: the client will most likely continue from it.</summary>
+    public void Remember(StoredResponse turn)
+    {
+        if (cache.Enabled)
+        {
+            cache.Add(turn.Id, turn.Owner, turn.PreviousResponseId, ChainHistory.ContextOf(turn));
+        }
+    }
+}
