@@ -11,7 +11,7 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using ResponsesGateway.Benchmarks;
 
-// Usage: ResponsesGateway.Benchmarks [--quick] [--artifacts <dir>] [--json <file>]
+// Usage: ResponsesGateway.Benchmarks [--quick] [--artifacts <dir>] [--json <file>] [--filter <class name part>]
 // In-process toolchain: the benchmarks start a Kestrel server and a mock in this process; a short job is enough for
 // allocation figures, which do not depend on the iteration count.
 var quick = args.Contains("--quick");
@@ -33,7 +33,10 @@ var config = ManualConfig.CreateEmpty()
     .WithArtifactsPath(Arg("--artifacts") ?? Path.Combine(Environment.CurrentDirectory, "BenchmarkDotNet.Artifacts"))
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
 
-var summaries = BenchmarkRunner.Run([typeof(ServerBenchmarks), typeof(UpstreamBenchmarks)], config);
+Type[] classes = [typeof(ServerBenchmarks), typeof(UpstreamBenchmarks)];
+var filter = Arg("--filter");
+var summaries = BenchmarkRunner.Run(
+    filter is null ? classes : [.. classes.Where(t => t.Name.Contains(filter, StringComparison.OrdinalIgnoreCase))], config);
 
 var what = new Dictionary<string, string>
 {
