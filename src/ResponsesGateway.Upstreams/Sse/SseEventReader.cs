@@ -1,7 +1,9 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using ResponsesGateway.Core.Upstreams;
 using ResponsesGateway.Protocol.Serialization;
 
@@ -9,7 +11,8 @@ namespace ResponsesGateway.Upstreams.Sse;
 
 /// <summary>
 /// Reads an upstream SSE body as JSON objects, one per <c>data:</c> event, with an idle timeout between events.
-/// <c>[DONE]</c> and comments are skipped; a broken body or non-JSON data is an <see cref="UpstreamFailure.StreamInterrupted"/>.
+/// <c>[DONE]</c>, blank data and comments are skipped; a broken body or non-JSON data is an <see cref="UpstreamFailure.StreamInterrupted"/>.
+/// Each event is parsed straight from the parser's UTF-8 buffer: no string of the payload is made on the way.
 /// </summary>
 internal static class SseEventReader
 {
@@ -17,19 +20,19 @@ internal static class SseEventReader
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         idle.CancelAfter(idleTimeout);
-        var items = SseParser.Create(body).EnumerateAsync(idle.Token).GetAsyncEnumerator(idle.Token);
+        var items = SseParser.Create<JsonObject?>(body, ParseEvent).EnumerateAsync(idle.Token).GetAsyncEnumerator(idle.Token);
         try
         {
             while (true)
             {
-                SseItem<string> item;
+                JsonObject? evt;
                 try
                 {
                     if (!await items.MoveNextAsync())
                     {
                         yield break;
                     }
-                    item = items.Current;
+                    evt = items.Current.Data;
                 }
                 catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -40,26 +43,49 @@ internal static class SseEventReader
                     throw new UpstreamException(UpstreamFailure.StreamInterrupted, "the connection broke.", e);
                 }
                 idle.CancelAfter(idleTimeout);
-                var data = item.Data;
-                if (string.IsNullOrWhiteSpace(data) || data == "[DONE]")
+                if (evt is not null)
                 {
-                    continue;
+                    yield return evt;
                 }
-                JsonObject evt;
-                try
-                {
-                    evt = ProtocolJson.ParseObject(data);
-                }
-                catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
-                {
-                    throw new UpstreamException(UpstreamFailure.StreamInterrupted, "the upstream sent an event that is not JSON.", e);
-                }
-                yield return evt;
             }
         }
         finally
         {
             await items.DisposeAsync();
         }
+    }
+
+    /// <summary>The parser's item callback: one event's data as UTF-8, or null for an event to skip.</summary>
+    private static JsonObject? ParseEvent(string eventType, ReadOnlySpan<byte> data)
+    {
+        if (IsBlank(data) || data.SequenceEqual("[DONE]"u8))
+        {
+            return null;
+        }
+        try
+        {
+            // Invalid UTF-8 read as bytes would only fail later, when a string is taken out of the node; decoding it
+            // first turns the bad bytes into U+FFFD, as the text reader always did.
+            return Utf8.IsValid(data) ? ProtocolJson.ParseObject(data) : ProtocolJson.ParseObject(Encoding.UTF8.GetString(data));
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        {
+            throw new UpstreamException(UpstreamFailure.StreamInterrupted, "the upstream sent an event that is not JSON.", e);
+        }
+    }
+
+    /// <summary><see cref="string.IsNullOrWhiteSpace"/> of the decoded text, without decoding it (a JSON event stops at its first byte).</summary>
+    private static bool IsBlank(ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            Rune.DecodeFromUtf8(data, out var rune, out var consumed);
+            if (!Rune.IsWhiteSpace(rune))
+            {
+                return false;
+            }
+            data = data[consumed..];
+        }
+        return true;
     }
 }
