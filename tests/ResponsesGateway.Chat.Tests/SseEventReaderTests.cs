@@ -7,7 +7,8 @@ namespace ResponsesGateway.Upstreams.Chat.Tests;
 
 /// <summary>
 /// The SSE reader both adapters share, fed through <see cref="BoundedEventStream"/> as the HTTP client does, with reads
-/// as small as one byte so that events, line ends and multi-byte characters fall across reads.
+/// as small as one byte so that events, line ends and multi-byte characters fall across reads. Every case runs both
+/// readers (nodes for the native adapter, pooled elements for the chat translator): they must agree, errors included.
 /// </summary>
 public sealed class SseEventReaderTests
 {
@@ -132,13 +133,47 @@ public sealed class SseEventReaderTests
 
     private static async Task<List<JsonObject>> ReadAsync(byte[] body, int readSize, int maxEventBytes = 1 << 20)
     {
-        var events = new List<JsonObject>();
-        await using var stream = new BoundedEventStream(new ChunkedStream(body, readSize), maxEventBytes);
-        await foreach (var evt in SseEventReader.ReadAsync(stream, Idle, CancellationToken.None))
+        var (nodes, nodeError) = await CatchAsync(async () =>
         {
-            events.Add(evt);
+            var events = new List<JsonObject>();
+            await using var stream = new BoundedEventStream(new ChunkedStream(body, readSize), maxEventBytes);
+            await foreach (var evt in SseEventReader.ReadAsync(stream, Idle, CancellationToken.None))
+            {
+                events.Add(evt);
+            }
+            return events;
+        });
+        var (elements, elementError) = await CatchAsync(async () =>
+        {
+            var events = new List<JsonObject>();
+            await using var stream = new BoundedEventStream(new ChunkedStream(body, readSize), maxEventBytes);
+            await foreach (var evt in SseEventReader.ReadElementsAsync(stream, Idle, CancellationToken.None))
+            {
+                events.Add(JsonNode.Parse(evt.GetRawText())!.AsObject()); // a copy: the element's buffer is reused
+            }
+            return events;
+        });
+        Assert.Equal(nodeError?.Message, elementError?.Message);
+        Assert.Equal(nodeError?.Failure, elementError?.Failure);
+        Assert.Equal(nodeError?.Code, elementError?.Code);
+        if (nodeError is not null)
+        {
+            throw nodeError;
         }
-        return events;
+        Assert.Equal(nodes!.Select(n => n.ToJsonString()), elements!.Select(e => e.ToJsonString()));
+        return nodes!;
+    }
+
+    private static async Task<(List<JsonObject>? Events, UpstreamException? Error)> CatchAsync(Func<Task<List<JsonObject>>> read)
+    {
+        try
+        {
+            return (await read(), null);
+        }
+        catch (UpstreamException e)
+        {
+            return (null, e);
+        }
     }
 
     /// <summary>Hands out at most <c>readSize</c> bytes per read.</summary>

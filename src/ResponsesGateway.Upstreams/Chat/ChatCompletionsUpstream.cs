@@ -76,7 +76,8 @@ internal sealed class ChatCompletionsUpstream : IUpstream
         {
             yield return evt;
         }
-        await foreach (var chunk in SseEventReader.ReadAsync(body, idleTimeout, cancellationToken))
+        // Each chunk is read in place (pooled, valid until the next one); the translator copies out what it keeps.
+        await foreach (var chunk in SseEventReader.ReadElementsAsync(body, idleTimeout, cancellationToken))
         {
             foreach (var evt in translator.OnChunk(chunk))
             {

@@ -1,5 +1,7 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ResponsesGateway.Core.Upstreams;
+using ResponsesGateway.Protocol.Serialization;
 
 namespace ResponsesGateway.Upstreams.Chat;
 
@@ -15,7 +17,8 @@ internal static class ChatResponseMapper
         // upstream's 200 with status "failed" and like the stream's response.failed, with the upstream's code and message.
         if (completion["error"] is not null || JsonText.Of(completion["object"]) == "error")
         {
-            return translator.Failed(completion);
+            using var error = Read(completion);
+            return translator.Failed(error.RootElement);
         }
         if ((completion["choices"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault() is not { } choice)
         {
@@ -42,8 +45,14 @@ internal static class ChatResponseMapper
             ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = choice["finish_reason"]?.DeepClone() }),
             ["usage"] = completion["usage"]?.DeepClone(),
         };
-        translator.OnChunk(chunk);
+        using (var read = Read(chunk))
+        {
+            translator.OnChunk(read.RootElement);
+        }
         translator.Finish();
         return translator.FinalResponse!;
     }
+
+    // The translator reads chunks as the stream delivers them: JSON elements.
+    private static JsonDocument Read(JsonObject node) => JsonDocument.Parse(ProtocolJson.ToUtf8(node), ProtocolJson.DocumentOptions);
 }

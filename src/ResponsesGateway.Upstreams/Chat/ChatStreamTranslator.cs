@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using ResponsesGateway.Core.Ids;
@@ -59,50 +60,80 @@ internal sealed class ChatStreamTranslator
         yield return Lifecycle(StreamEventTypes.InProgress, (JsonObject)_response.DeepClone());
     }
 
-    /// <summary>Translates one <c>chat.completion.chunk</c>.</summary>
-    public List<JsonObject> OnChunk(JsonObject chunk)
+    /// <summary>
+    /// Translates one <c>chat.completion.chunk</c>. The chunk is only read, never kept: it may live in a pooled buffer
+    /// that is reused once this returns.
+    /// </summary>
+    public List<JsonObject> OnChunk(JsonElement chunk)
     {
         _sawChunk = true;
-        if (chunk["error"] is not null || JsonText.Of(chunk["object"]) == "error")
+        if (!JsonText.IsNull(Get(chunk, "error")) || Text(Get(chunk, "object")) == "error")
         {
             throw InBandError(chunk);
         }
         var events = new List<JsonObject>();
-        if (chunk["usage"] is JsonObject usage)
+        if (Get(chunk, "usage") is { ValueKind: JsonValueKind.Object } usage)
         {
             _usage = ChatUsage.Map(usage);
         }
         // n is never sent, so only the first choice exists; other choices would be other answers.
-        var choice = (chunk["choices"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(c => JsonText.IntOf(c["index"]) is null or 0);
-        if (choice is null)
+        if (FirstChoice(Get(chunk, "choices")) is not { } choice)
         {
             return events;
         }
-        if ((choice["delta"] ?? choice["message"]) is JsonObject delta)
+        var delta = Get(choice, "delta");
+        if (JsonText.IsNull(delta))
         {
-            if ((Text(delta["reasoning_content"]) ?? Text(delta["reasoning"])) is { } reasoning)
+            delta = Get(choice, "message");
+        }
+        if (delta.ValueKind == JsonValueKind.Object)
+        {
+            if ((Text(Get(delta, "reasoning_content")) ?? Text(Get(delta, "reasoning"))) is { } reasoning)
             {
                 Reasoning(events, reasoning);
             }
-            if (Text(delta["content"]) is { } content)
+            if (Text(Get(delta, "content")) is { } content)
             {
                 Content(events, content);
             }
-            if (Text(delta["refusal"]) is { } refusal)
+            if (Text(Get(delta, "refusal")) is { } refusal)
             {
                 MessageDelta(events, "refusal", refusal);
             }
-            foreach (var call in (delta["tool_calls"] as JsonArray ?? []).OfType<JsonObject>())
+            if (Get(delta, "tool_calls") is { ValueKind: JsonValueKind.Array } calls)
             {
-                ToolCall(events, call);
+                foreach (var call in calls.EnumerateArray())
+                {
+                    if (call.ValueKind == JsonValueKind.Object)
+                    {
+                        ToolCall(events, call);
+                    }
+                }
             }
         }
-        if (Text(choice["finish_reason"]) is { Length: > 0 } finish)
+        if (Text(Get(choice, "finish_reason")) is { Length: > 0 } finish)
         {
             _finishReason = finish;
             CloseAll(events);
         }
         return events;
+    }
+
+    /// <summary>The first object in <c>choices</c> whose <c>index</c> is 0 or missing.</summary>
+    private static JsonElement? FirstChoice(JsonElement choices)
+    {
+        if (choices.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+        foreach (var choice in choices.EnumerateArray())
+        {
+            if (choice.ValueKind == JsonValueKind.Object && JsonText.IntOf(Get(choice, "index")) is null or 0)
+            {
+                return choice;
+            }
+        }
+        return null;
     }
 
     /// <summary>Ends the response: closes what is open and returns the remaining events, the terminal one last.</summary>
@@ -131,7 +162,7 @@ internal sealed class ChatStreamTranslator
     /// the upstream's code and message. Streams throw instead (<see cref="OnChunk"/>): the pipeline then closes what was
     /// already sent and ends with <c>response.failed</c>.
     /// </summary>
-    public JsonObject Failed(JsonObject errorBody)
+    public JsonObject Failed(JsonElement errorBody)
     {
         var error = InBandError(errorBody);
         var final = (JsonObject)_response.DeepClone();
@@ -217,32 +248,32 @@ internal sealed class ChatStreamTranslator
             : ItemEvent(StreamEventTypes.OutputTextDelta, _message, ("content_index", index), ("delta", text), ("logprobs", new JsonArray())));
     }
 
-    private void ToolCall(List<JsonObject> events, JsonObject delta)
+    private void ToolCall(List<JsonObject> events, JsonElement delta)
     {
-        var id = Text(delta["id"]);
-        var index = ToolIndex(JsonText.IntOf(delta["index"]), id);
+        var id = Text(Get(delta, "id"));
+        var index = ToolIndex(JsonText.IntOf(Get(delta, "index")), id);
         _lastToolIndex = index;
         if (!_tools.TryGetValue(index, out var call))
         {
             call = new ChatToolCall();
             _tools[index] = call;
         }
-        var function = delta["function"] as JsonObject;
+        var function = Get(delta, "function");
         if (call.CallId is null && id is { Length: > 0 })
         {
             call.CallId = id;
         }
-        if (call.Name is null && Text(function?["name"]) is { Length: > 0 } name)
+        if (call.Name is null && Text(Get(function, "name")) is { Length: > 0 } name)
         {
             call.Name = name;
         }
-        switch (function?["arguments"])
+        switch (Get(function, "arguments"))
         {
-            case JsonValue value when value.TryGetValue<string>(out var fragment):
-                call.Arguments.Append(fragment);
+            case { ValueKind: JsonValueKind.String } fragment:
+                call.Arguments.Append(fragment.GetString());
                 break;
-            case JsonObject arguments:
-                call.Arguments.Append(arguments.ToJsonString()); // a few servers send the object itself
+            case { ValueKind: JsonValueKind.Object } arguments:
+                call.Arguments.Append(JsonObject.Create(arguments)!.ToJsonString()); // a few servers send the object itself
                 break;
         }
         if (call.Item is null && call.CallId is not null && call.Name is not null)
@@ -383,11 +414,11 @@ internal sealed class ChatStreamTranslator
         events.Add(new JsonObject { ["type"] = StreamEventTypes.OutputItemDone, ["output_index"] = item.OutputIndex, ["item"] = final.DeepClone() });
     }
 
-    private UpstreamException InBandError(JsonObject chunk)
+    private UpstreamException InBandError(JsonElement chunk)
     {
-        var error = chunk["error"] as JsonObject ?? chunk;
-        var message = Text(error["message"]) ?? Text(chunk["error"]) ?? "The upstream reported an error.";
-        var code = Text(error["code"]) ?? Text(error["type"]) ?? "server_error";
+        var error = Get(chunk, "error") is { ValueKind: JsonValueKind.Object } nested ? nested : chunk;
+        var message = Text(Get(error, "message")) ?? Text(Get(chunk, "error")) ?? "The upstream reported an error.";
+        var code = Text(Get(error, "code")) ?? Text(Get(error, "type")) ?? "server_error";
         ChatLog.InBandError(_logger, _upstream, _request.ResponseId, code);
         return new UpstreamException(UpstreamFailure.InBandError, message) { Code = code };
     }
@@ -399,7 +430,9 @@ internal sealed class ChatStreamTranslator
         _ => null,
     };
 
-    private static string? Text(JsonNode? node) => JsonText.Of(node);
+    private static string? Text(JsonElement element) => JsonText.Of(element);
+
+    private static JsonElement Get(JsonElement element, string name) => JsonText.Get(element, name);
 
     private static JsonObject Lifecycle(string type, JsonObject response) => new() { ["type"] = type, ["response"] = response };
 

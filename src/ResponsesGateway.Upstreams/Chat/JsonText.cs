@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace ResponsesGateway.Upstreams.Chat;
@@ -10,4 +11,20 @@ internal static class JsonText
 
     /// <summary>The integer value of <paramref name="node"/>, or null when it is absent or not an integer.</summary>
     public static int? IntOf(JsonNode? node) => node is JsonValue value && value.TryGetValue<int>(out var number) ? number : null;
+
+    /// <inheritdoc cref="Of(JsonNode?)"/>
+    public static string? Of(JsonElement element) => element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+
+    /// <inheritdoc cref="IntOf(JsonNode?)"/>
+    public static int? IntOf(JsonElement element) => element.ValueKind == JsonValueKind.Number && element.TryGetInt32(out var number) ? number : null;
+
+    /// <summary>
+    /// The property <paramref name="name"/> of an object, or an undefined element when <paramref name="element"/> is not
+    /// an object or lacks it (what <c>node?[name]</c> is for nodes, with JSON null kept apart as <see cref="JsonValueKind.Null"/>).
+    /// </summary>
+    public static JsonElement Get(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) ? value : default;
+
+    /// <summary>True when the element is absent or JSON null (a node that reads as <c>null</c>).</summary>
+    public static bool IsNull(JsonElement element) => element.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null;
 }

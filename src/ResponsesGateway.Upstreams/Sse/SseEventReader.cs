@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -16,23 +17,59 @@ namespace ResponsesGateway.Upstreams.Sse;
 /// </summary>
 internal static class SseEventReader
 {
+    /// <summary>The events as <see cref="JsonObject"/>s the caller may keep and change (the native adapter passes them on).</summary>
     public static async IAsyncEnumerable<JsonObject> ReadAsync(Stream body, TimeSpan idleTimeout, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var evt in ReadItemsAsync<JsonObject?>(body, idleTimeout, ParseObject, cancellationToken))
+        {
+            if (evt is not null)
+            {
+                yield return evt;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The events as read-only <see cref="JsonElement"/>s over pooled buffers, for a caller that only reads them (the chat
+    /// translator): no node is built. An element is valid until the next one is asked for; nothing of it may be kept.
+    /// </summary>
+    public static async IAsyncEnumerable<JsonElement> ReadElementsAsync(Stream body, TimeSpan idleTimeout, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var evt in ReadItemsAsync<PooledEvent>(body, idleTimeout, ParsePooled, cancellationToken))
+        {
+            if (evt.Document is null)
+            {
+                continue;
+            }
+            try
+            {
+                yield return evt.Document.RootElement;
+            }
+            finally
+            {
+                evt.Dispose();
+            }
+        }
+    }
+
+    private static async IAsyncEnumerable<T> ReadItemsAsync<T>(Stream body, TimeSpan idleTimeout, SseItemParser<T> parser,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         idle.CancelAfter(idleTimeout);
-        var items = SseParser.Create<JsonObject?>(body, ParseEvent).EnumerateAsync(idle.Token).GetAsyncEnumerator(idle.Token);
+        var items = SseParser.Create(body, parser).EnumerateAsync(idle.Token).GetAsyncEnumerator(idle.Token);
         try
         {
             while (true)
             {
-                JsonObject? evt;
+                T item;
                 try
                 {
                     if (!await items.MoveNextAsync())
                     {
                         yield break;
                     }
-                    evt = items.Current.Data;
+                    item = items.Current.Data;
                 }
                 catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -43,10 +80,7 @@ internal static class SseEventReader
                     throw new UpstreamException(UpstreamFailure.StreamInterrupted, "the connection broke.", e);
                 }
                 idle.CancelAfter(idleTimeout);
-                if (evt is not null)
-                {
-                    yield return evt;
-                }
+                yield return item;
             }
         }
         finally
@@ -56,9 +90,9 @@ internal static class SseEventReader
     }
 
     /// <summary>The parser's item callback: one event's data as UTF-8, or null for an event to skip.</summary>
-    private static JsonObject? ParseEvent(string eventType, ReadOnlySpan<byte> data)
+    private static JsonObject? ParseObject(string eventType, ReadOnlySpan<byte> data)
     {
-        if (IsBlank(data) || data.SequenceEqual("[DONE]"u8))
+        if (Skip(data))
         {
             return null;
         }
@@ -70,9 +104,46 @@ internal static class SseEventReader
         }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
         {
-            throw new UpstreamException(UpstreamFailure.StreamInterrupted, "the upstream sent an event that is not JSON.", e);
+            throw NotJson(e);
         }
     }
+
+    /// <summary>As <see cref="ParseObject"/>, into a document over a rented copy of the bytes (the parser reuses its buffer).</summary>
+    private static PooledEvent ParsePooled(string eventType, ReadOnlySpan<byte> data)
+    {
+        if (Skip(data))
+        {
+            return default;
+        }
+        byte[]? rented = null;
+        JsonDocument? document = null;
+        try
+        {
+            if (Utf8.IsValid(data))
+            {
+                rented = ArrayPool<byte>.Shared.Rent(data.Length);
+                data.CopyTo(rented);
+                document = JsonDocument.Parse(rented.AsMemory(0, data.Length), ProtocolJson.DocumentOptions);
+            }
+            else
+            {
+                document = JsonDocument.Parse(Encoding.UTF8.GetString(data), ProtocolJson.DocumentOptions);
+            }
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? new PooledEvent(document, rented)
+                : throw new JsonException("The JSON value is not an object.");
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        {
+            new PooledEvent(document, rented).Dispose();
+            throw NotJson(e);
+        }
+    }
+
+    private static bool Skip(ReadOnlySpan<byte> data) => IsBlank(data) || data.SequenceEqual("[DONE]"u8);
+
+    private static UpstreamException NotJson(Exception e) =>
+        new(UpstreamFailure.StreamInterrupted, "the upstream sent an event that is not JSON.", e);
 
     /// <summary><see cref="string.IsNullOrWhiteSpace"/> of the decoded text, without decoding it (a JSON event stops at its first byte).</summary>
     private static bool IsBlank(ReadOnlySpan<byte> data)
@@ -87,5 +158,18 @@ internal static class SseEventReader
             data = data[consumed..];
         }
         return true;
+    }
+
+    /// <summary>A parsed event and the rented buffer its document reads; <see cref="Dispose"/> gives both back.</summary>
+    private readonly record struct PooledEvent(JsonDocument? Document, byte[]? Rented) : IDisposable
+    {
+        public void Dispose()
+        {
+            Document?.Dispose();
+            if (Rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(Rented);
+            }
+        }
     }
 }
