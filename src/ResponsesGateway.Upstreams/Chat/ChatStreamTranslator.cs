@@ -436,7 +436,7 @@ internal sealed class ChatStreamTranslator
 
     private static JsonObject Lifecycle(string type, JsonObject response) => new() { ["type"] = type, ["response"] = response };
 
-    private static JsonObject ItemEvent(string type, ChatOutputItem item, params (string Name, JsonNode? Value)[] fields)
+    private static JsonObject ItemEvent(string type, ChatOutputItem item, params ReadOnlySpan<(string Name, JsonNode? Value)> fields)
     {
         var evt = new JsonObject { ["type"] = type, ["item_id"] = item.Id, ["output_index"] = item.OutputIndex };
         foreach (var (name, value) in fields)
