@@ -28,6 +28,12 @@ internal sealed class ThinkTagSplitter
     public List<(bool Reasoning, string Text)> Feed(string delta)
     {
         var pieces = new List<(bool, string)>();
+        if (_state == State.Text)
+        {
+            // Past the think block nothing is held: the delta is text as it is, without a copy through the builder.
+            Add(pieces, false, delta);
+            return pieces;
+        }
         _held.Append(delta);
         while (_held.Length > 0)
         {
