@@ -7,19 +7,30 @@
 #   --no-bdn                  skip the BenchmarkDotNet part
 #   --head                    measure the committed HEAD (git archive into bench/.out/head) instead of the working tree,
 #                             e.g. while others have half-finished edits in the same checkout
+#   --only startup            only the start-up section (about a minute): prints the samples, skips BenchmarkDotNet and
+#                             leaves docs/benchmarks.md alone; --startup-repeats N sets the number of samples (5)
+#   --composite               publish the gateway self-contained with one composite ReadyToRun image of the app and the
+#                             framework (less JIT at start; about 3 minutes of crossgen2 on 2 cores, 136 MB)
+# The gateway is published as it ships (ReadyToRun, framework-dependent, linux-x64, as scripts/start.sh runs it), with
+# its own obj/bin under bench/.out/artifacts so a build running in the checkout at the same time is not disturbed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
-quick=""; bdn=1; head=0
-for a in "$@"; do
-  case "$a" in
+quick=""; bdn=1; head=0; only=""; repeats=""; composite=0
+while [ $# -gt 0 ]; do
+  case "$1" in
     --quick) quick="--quick" ;;
     --no-bdn) bdn=0 ;;
     --head) head=1 ;;
-    *) echo "unknown option $a (use --quick, --no-bdn, --head)" >&2; exit 2 ;;
+    --only) only=${2:-}; shift; [ "$only" = startup ] || { echo "--only: the only section that runs alone is startup" >&2; exit 2; } ;;
+    --startup-repeats) repeats=${2:-}; shift ;;
+    --composite) composite=1 ;;
+    *) echo "unknown option $1 (use --quick, --no-bdn, --head, --only startup, --startup-repeats N, --composite)" >&2; exit 2 ;;
   esac
+  shift
 done
-command="./bench/run.sh${quick:+ --quick}$([ $bdn = 0 ] && echo ' --no-bdn' || true)$([ $head = 1 ] && echo ' --head' || true)"
+[ -n "$only" ] && bdn=0
+command="./bench/run.sh${quick:+ --quick}$([ $bdn = 0 ] && echo ' --no-bdn' || true)$([ $head = 1 ] && echo ' --head' || true)$([ $composite = 1 ] && echo ' --composite' || true)"
 out=bench/.out
 mkdir -p "$out"
 
@@ -41,7 +52,16 @@ if [ ! -d bench/node_modules/@portkey-ai/gateway ] || [ ! -d bench/node_modules/
 fi
 
 echo "Building Release..."
-dotnet build "$src/src/ResponsesGateway.Server" -c Release -o "$out/server" --nologo -v quiet -clp:ErrorsOnly
+rm -rf "$out/server"
+artifacts="$out/artifacts$([ $head = 1 ] && echo -head || true)"
+if [ $composite = 1 ]; then
+  publish=(--self-contained true -p:PublishReadyToRunComposite=true --artifacts-path "$artifacts-composite")
+  label="$label, self-contained composite ReadyToRun"
+else
+  publish=(--self-contained false --artifacts-path "$artifacts")
+fi
+dotnet publish "$src/src/ResponsesGateway.Server" -c Release -r linux-x64 -p:PublishReadyToRun=true "${publish[@]}" \
+  -o "$out/server" --nologo -v quiet -clp:ErrorsOnly
 dotnet build "$src/src/ResponsesGateway.MockUpstream" -c Release -o "$out/mock" --nologo -v quiet -clp:ErrorsOnly
 dotnet build "$src/bench/ResponsesGateway.LoadBench" -c Release -o "$out/loadbench" --nologo -v quiet -clp:ErrorsOnly
 
@@ -55,6 +75,12 @@ if [ $bdn = 1 ]; then
   bdn_args=(--bdn "$out/bdn.json")
 fi
 
+if [ -n "$only" ]; then
+  echo "Start-up only (nothing is written to docs/benchmarks.md)..."
+  exec dotnet "$out/loadbench/ResponsesGateway.LoadBench.dll" --repo "$repo" --server "$out/server" --mock "$out/mock" \
+    --only "$only" ${repeats:+--startup-repeats "$repeats"} ${quick}
+fi
+
 echo "Load harness..."
 dotnet "$out/loadbench/ResponsesGateway.LoadBench.dll" --repo "$repo" --server "$out/server" --mock "$out/mock" \
-  --doc docs/benchmarks.md --command "$command" --source "$label" ${quick} "${bdn_args[@]}"
+  --doc docs/benchmarks.md --command "$command" --source "$label" ${quick} ${repeats:+--startup-repeats "$repeats"} "${bdn_args[@]}"

@@ -54,6 +54,19 @@ try
     string[] GatewayArgs(int port) => ["--urls", $"http://127.0.0.1:{port}"];
     var serverExe = Path.Combine(options.Server, "ResponsesGateway.Server");
     await Task.WhenAll(azurite.WaitForPortAsync(TimeSpan.FromSeconds(60)), mock.WaitForPortAsync(TimeSpan.FromSeconds(60)));
+    if (options.Only == "startup")
+    {
+        // Just the start-up section (./bench/run.sh --only startup): prints the samples, writes no document.
+        var (first, listen, mockFirst, cpu, mockCpu) = await MeasureStartupAsync(options.StartupRepeats);
+        string Samples(List<double> s) => string.Join(", ", s.Select(v => v.ToString("0", CultureInfo.InvariantCulture)));
+        log.WriteLine($"start to first 200 (gateway): {Samples(first)} ms; median {Load.Median(first):0} ms");
+        log.WriteLine($"listening after (gateway):    {Samples(listen)} ms; median {Load.Median(listen):0} ms");
+        log.WriteLine($"start to first 200 (mock):    {Samples(mockFirst)} ms; median {Load.Median(mockFirst):0} ms");
+        log.WriteLine($"CPU used by then (gateway):   {Samples(cpu)} ms; median {Load.Median(cpu):0} ms");
+        log.WriteLine($"CPU used by then (mock):      {Samples(mockCpu)} ms; median {Load.Median(mockCpu):0} ms");
+        log.WriteLine($"gateway / mock first 200: {Load.Median(first) / Load.Median(mockFirst):0.00}; CPU: {Load.Median(cpu) / Load.Median(mockCpu):0.00}");
+        return 0;
+    }
     var gwFalse = Start("gateway-store-false", serverExe, GatewayArgs, GatewayEnv("benchfalse"));
     var gwTrue = Start("gateway-store-true", serverExe, GatewayArgs, GatewayEnv("benchtrue"));
     var gwQuiet = Start("gateway-store-false-warning-logs", serverExe, GatewayArgs, GatewayEnv("benchquiet", "Warning"));
@@ -88,7 +101,7 @@ try
     log.WriteLine($"[{total.Elapsed:mm\\:ss}] portkey stream: {results.PortkeyStream}");
 
     // ---- start-up time -----------------------------------------------------------------------------------------
-    (results.Startup, results.StartupListening, results.StartupMock) = await MeasureStartupAsync(options.Quick ? 3 : 5);
+    (results.Startup, results.StartupListening, results.StartupMock, _, _) = await MeasureStartupAsync(options.StartupRepeats);
     log.WriteLine($"[{total.Elapsed:mm\\:ss}] start to first 200: {string.Join(", ", results.Startup.Select(s => s.ToString("0", CultureInfo.InvariantCulture)))} ms; listening after {string.Join(", ", results.StartupListening.Select(s => s.ToString("0", CultureInfo.InvariantCulture)))} ms; the mock alone: {string.Join(", ", results.StartupMock.Select(s => s.ToString("0", CultureInfo.InvariantCulture)))} ms");
 
     // ---- idle streams: RSS per stream on a fresh gateway -------------------------------------------------------
@@ -280,30 +293,36 @@ async Task<string> TryPortkeyStreamAsync(Target target)
     }
 }
 
-async Task<(List<double> FirstOk, List<double> Listening, List<double> Mock)> MeasureStartupAsync(int repeats)
+async Task<(List<double> FirstOk, List<double> Listening, List<double> Mock, List<double> CpuMs, List<double> MockCpuMs)> MeasureStartupAsync(int repeats)
 {
     var firstOk = new List<double>();
     var listening = new List<double>();
     var mockFirst = new List<double>();
+    var cpu = new List<double>();
+    var mockCpu = new List<double>();
     var mockPort = children.First(c => c.Name == "mock").Port;
     for (var i = 0; i < repeats; i++)
     {
         // The gateway: the Release apphost, as a deployment would run it.
         var port = ChildProcess.FreePort();
-        var (ok, listen) = await TimeToFirstOkAsync(port, () => ChildProcess.Start($"startup-{i}", Path.Combine(options.Server, "ResponsesGateway.Server"), ["--urls", $"http://127.0.0.1:{port}"], GatewayEnvFor(mockPort), port, logs),
+        var (ok, listen, cpuMs) = await TimeToFirstOkAsync(port, () => ChildProcess.Start($"startup-{i}", Path.Combine(options.Server, "ResponsesGateway.Server"), ["--urls", $"http://127.0.0.1:{port}"], GatewayEnvFor(mockPort), port, logs),
             $"http://127.0.0.1:{port}/v1/responses", "Bearer " + ApiKey);
         firstOk.Add(ok);
         listening.Add(listen);
+        cpu.Add(cpuMs);
         // A reference on the same machine at the same moment: the mock, a minimal ASP.NET Core app, started the same way.
         var mport = ChildProcess.FreePort();
-        var (mockOk, _) = await TimeToFirstOkAsync(mport, () => ChildProcess.Start($"startup-mock-{i}", Path.Combine(options.Mock, "ResponsesGateway.MockUpstream"), ["--urls", $"http://127.0.0.1:{mport}"], new Dictionary<string, string>(), mport, logs),
+        var (mockOk, _, mockCpuMs) = await TimeToFirstOkAsync(mport, () => ChildProcess.Start($"startup-mock-{i}", Path.Combine(options.Mock, "ResponsesGateway.MockUpstream"), ["--urls", $"http://127.0.0.1:{mport}"], new Dictionary<string, string>(), mport, logs),
             $"http://127.0.0.1:{mport}/v1/responses", null);
         mockFirst.Add(mockOk);
+        mockCpu.Add(mockCpuMs);
     }
-    return (firstOk, listening, mockFirst);
+    return (firstOk, listening, mockFirst, cpu, mockCpu);
 }
 
-static async Task<(double FirstOk, double Listening)> TimeToFirstOkAsync(int port, Func<ChildProcess> start, string url, string? authorization)
+// Also the CPU time (user + system) the process had used when its first 200 arrived: less sensitive than the wall
+// time to other work on the machine.
+static async Task<(double FirstOk, double Listening, double CpuMs)> TimeToFirstOkAsync(int port, Func<ChildProcess> start, string url, string? authorization)
 {
     using var client = Target.NewClient();
     var listening = double.NaN;
@@ -340,7 +359,7 @@ static async Task<(double FirstOk, double Listening)> TimeToFirstOkAsync(int por
                 using var response = await client.SendAsync(request);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
-                    return (sw.Elapsed.TotalMilliseconds, listening);
+                    return (sw.Elapsed.TotalMilliseconds, listening, child.CpuMs());
                 }
             }
             catch (HttpRequestException)
@@ -349,7 +368,7 @@ static async Task<(double FirstOk, double Listening)> TimeToFirstOkAsync(int por
             }
             await Task.Delay(5);
         }
-        return (double.NaN, listening);
+        return (double.NaN, listening, double.NaN);
     }
     finally
     {
@@ -630,6 +649,9 @@ namespace ResponsesGateway.LoadBench
         public int SseRequests => Quick ? 100 : 400;
         public int ChainRounds => Quick ? 20 : 60;
         public int IdleStreams => 1000;
+        /// <summary><c>--only startup</c>: only the start-up section, printed, no document written.</summary>
+        public string? Only { get; private init; }
+        public int StartupRepeats { get; private init; }
 
         public static BenchOptions Parse(string[] args)
         {
@@ -639,6 +661,10 @@ namespace ResponsesGateway.LoadBench
                 return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback ?? throw new ArgumentException($"missing {name}");
             }
             var repo = Path.GetFullPath(Arg("--repo"));
+            if (args.Contains("--only") && Arg("--only") != "startup")
+            {
+                throw new ArgumentException($"--only {Arg("--only")}: the only section that runs alone is startup");
+            }
             return new BenchOptions
             {
                 Quick = args.Contains("--quick"),
@@ -649,6 +675,8 @@ namespace ResponsesGateway.LoadBench
                 BdnResults = args.Contains("--bdn") ? Path.GetFullPath(Arg("--bdn")) : null,
                 Command = Arg("--command", "./bench/run.sh"),
                 Source = Arg("--source", "working tree"),
+                Only = args.Contains("--only") ? Arg("--only") : null,
+                StartupRepeats = int.Parse(Arg("--startup-repeats", args.Contains("--quick") ? "3" : "5"), CultureInfo.InvariantCulture),
             };
         }
     }
