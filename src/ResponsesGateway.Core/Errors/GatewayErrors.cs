@@ -52,8 +52,8 @@ public static class GatewayErrors
     public static GatewayException UpstreamUnreachable(string upstream) => new(502, new ApiError(
         $"The gateway could not connect to the upstream '{upstream}'.", ApiErrorTypes.Server, null, "upstream_unreachable"));
 
-    public static GatewayException UpstreamBadGateway(string upstream, string detail) => new(502, new ApiError(
-        $"The upstream '{upstream}' failed: {detail}", ApiErrorTypes.Server, null, "upstream_error"));
+    public static GatewayException UpstreamBadGateway(string upstream, string detail, string code = "upstream_error") => new(502, new ApiError(
+        $"The upstream '{upstream}' failed: {detail}", ApiErrorTypes.Server, null, code));
 
     public static GatewayException UpstreamTimeout(string upstream) => new(504, new ApiError(
         $"The upstream '{upstream}' did not answer in time.", ApiErrorTypes.Server, null, "upstream_timeout"));

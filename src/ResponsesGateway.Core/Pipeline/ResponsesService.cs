@@ -198,6 +198,7 @@ public sealed partial class ResponsesService
             UpstreamFailure.BadStatus when e.StatusCode is 401 or 403 => GatewayErrors.UpstreamUnauthorized(upstream, e.StatusCode.Value),
             UpstreamFailure.BadStatus when e.StatusCode is >= 400 and < 500 => UpstreamClientError(e),
             UpstreamFailure.BadStatus => GatewayErrors.UpstreamBadGateway(upstream, $"HTTP {e.StatusCode}."),
+            UpstreamFailure.StreamInterrupted when e.Code is not null => GatewayErrors.UpstreamBadGateway(upstream, e.Message, e.Code),
             _ => GatewayErrors.UpstreamBadGateway(upstream, e.Message),
         };
     }

@@ -40,7 +40,7 @@ internal sealed class ChatCompletionsUpstream : IUpstream
         var body = ChatRequestMapper.Map(request, _capabilities, Name, stream: false, _logger);
         ChatLog.Calling(_logger, Name, request.ResponseId, false);
         using var response = await _http.SendAsync(_url, ProtocolJson.ToUtf8(body), stream: false, cancellationToken);
-        var bytes = await UpstreamHttp.ReadBodyAsync(response, cancellationToken);
+        var bytes = await _http.ReadBodyAsync(response, cancellationToken);
         JsonObject completion;
         try
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
@@ -82,18 +83,46 @@ internal sealed class UpstreamHttp(HttpClient client, UpstreamCredentials creden
         }
     }
 
-    /// <summary>Reads a whole JSON body (non-streaming answers), turning a broken body into an upstream failure.</summary>
-    public static async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads a whole JSON body (non-streaming answers), turning a broken body into an upstream failure. Bounded like a
+    /// stream event (<see cref="GatewayOptions.UpstreamMaxEventBytes"/>): the JSON answer is what <c>response.completed</c>
+    /// carries in a stream, and an upstream must not make the gateway buffer without limit.
+    /// </summary>
+    public async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
+        var limit = gateway.UpstreamMaxEventBytes;
+        if (response.Content.Headers.ContentLength > limit)
+        {
+            throw TooLarge(limit);
+        }
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
-            return await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            using var body = new MemoryStream();
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (body.Length + read > limit)
+                {
+                    throw TooLarge(limit);
+                }
+                body.Write(chunk, 0, read);
+            }
+            return body.ToArray();
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
             throw new UpstreamException(UpstreamFailure.StreamInterrupted, "The response body broke off.", e);
         }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
     }
+
+    private static UpstreamException TooLarge(int limit) =>
+        new(UpstreamFailure.StreamInterrupted, $"the upstream's answer is larger than {limit} bytes.") { Code = "upstream_response_too_large" };
 
     private static async Task<string> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)
     {

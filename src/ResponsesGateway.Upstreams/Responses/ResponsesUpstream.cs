@@ -34,7 +34,7 @@ internal sealed partial class ResponsesUpstream : IUpstream
     {
         Log.Calling(_logger, Name, request.ResponseId, false);
         using var response = await _http.SendAsync(_url, Prepare(request, stream: false), stream: false, cancellationToken);
-        var bytes = await UpstreamHttp.ReadBodyAsync(response, cancellationToken);
+        var bytes = await _http.ReadBodyAsync(response, cancellationToken);
         try
         {
             return ProtocolJson.ParseObject(bytes);

@@ -324,6 +324,26 @@ public sealed class UpstreamFaultTests(GatewayFixture fixture)
         Assert.Equal("failed", await StoredStatusAsync(client, (string)stream.Terminal["id"]!));
     }
 
+    [Theory]
+    [InlineData("responses")]
+    [InlineData("chat")]
+    public async Task OversizedJsonAnswer_Is502_NotBufferedWithoutLimit(string kind)
+    {
+        await using var gateway = await fixture.StartGatewayAsync(new Dictionary<string, string?> { ["Gateway:UpstreamMaxEventBytes"] = "1048576" }, kind);
+        using var client = Client(gateway);
+
+        var (status, body) = await PostAsync(client, "/v1/responses", """{"model":"mock-oversized-event","input":"x"}""");
+
+        Assert.Equal(502, status);
+        AssertError(body, null, "upstream_response_too_large", "server_error");
+        Assert.Contains("1048576 bytes", (string?)body["error"]!["message"], StringComparison.Ordinal);
+        // Within the default bound the same answer goes through.
+        using var defaults = Client(fixture.Gateway);
+        var (ok, answer) = await PostAsync(defaults, "/v1/responses", """{"model":"mock-oversized-event","input":"x"}""");
+        Assert.True(ok == 200, answer.ToJsonString());
+        Assert.Equal("completed", (string?)answer["status"]);
+    }
+
     [Fact]
     public async Task OversizedEvent_WithinTheDefaultBound_Completes()
     {
