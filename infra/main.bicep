@@ -193,7 +193,7 @@ param gatewayUpstreamRetryDelaySeconds string = '0.5'
 param gatewayUpstreamMaxRetryDelaySeconds int = 5
 
 @minValue(1024)
-@description('Gateway__UpstreamMaxEventBytes: largest single upstream SSE event; a bigger one fails the stream.')
+@description('Gateway__UpstreamMaxEventBytes: largest single upstream SSE event or JSON answer; a bigger one fails the request.')
 param gatewayUpstreamMaxEventBytes int = 16777216
 
 @minValue(0)
