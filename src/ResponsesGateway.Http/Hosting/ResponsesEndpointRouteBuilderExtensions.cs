@@ -11,16 +11,20 @@ public static class ResponsesEndpointRouteBuilderExtensions
 {
     public static IEndpointRouteBuilder MapResponsesApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/responses", (HttpContext c) => Handlers(c).CreateAsync(c));
-        app.MapGet("/v1/responses/{id}", (HttpContext c, string id) => Handlers(c).GetAsync(c, id));
-        app.MapDelete("/v1/responses/{id}", (HttpContext c, string id) => Handlers(c).DeleteAsync(c, id));
-        app.MapGet("/v1/responses/{id}/input_items", (HttpContext c, string id) => Handlers(c).ListInputItemsAsync(c, id));
-        app.MapGet("/v1/models", (HttpContext c) => Handlers(c).ListModelsAsync(c));
+        // Plain RequestDelegates, not minimal-API handlers with parameters: those are compiled from expression trees
+        // on the first request, which cost ~50 ms of the standalone server's time to its first answer (docs/benchmarks.md).
+        app.MapPost("/v1/responses", c => Handlers(c).CreateAsync(c));
+        app.MapGet("/v1/responses/{id}", c => Handlers(c).GetAsync(c, Id(c)));
+        app.MapDelete("/v1/responses/{id}", c => Handlers(c).DeleteAsync(c, Id(c)));
+        app.MapGet("/v1/responses/{id}/input_items", c => Handlers(c).ListInputItemsAsync(c, Id(c)));
+        app.MapGet("/v1/models", c => Handlers(c).ListModelsAsync(c));
         // Anything else still answers in the OpenAI envelope, never with an empty body or HTML.
-        app.MapFallback((HttpContext c) => GatewayErrorWriter.WriteAsync(c, StatusCodes.Status404NotFound,
+        app.MapFallback(c => GatewayErrorWriter.WriteAsync(c, StatusCodes.Status404NotFound,
             $"Invalid URL ({c.Request.Method} {c.Request.Path}).", code: "unknown_url"));
         return app;
     }
+
+    private static string Id(HttpContext context) => (string)context.Request.RouteValues["id"]!;
 
     private static ResponsesEndpoints Handlers(HttpContext context) => context.RequestServices.GetRequiredService<ResponsesEndpoints>();
 }
