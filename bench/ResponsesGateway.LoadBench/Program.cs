@@ -107,8 +107,8 @@ try
     // ---- idle streams: RSS per stream on a fresh gateway -------------------------------------------------------
     results.Idle = await MeasureIdleStreamsAsync(options.IdleStreams, null);
     log.WriteLine($"[{total.Elapsed:mm\\:ss}] idle streams: {results.Idle}");
-    results.IdleWorkstation = await MeasureIdleStreamsAsync(options.IdleStreams, new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" });
-    log.WriteLine($"[{total.Elapsed:mm\\:ss}] idle streams, workstation GC: {results.IdleWorkstation}");
+    results.IdleServerGc = await MeasureIdleStreamsAsync(options.IdleStreams, new Dictionary<string, string> { ["DOTNET_gcServer"] = "1" });
+    log.WriteLine($"[{total.Elapsed:mm\\:ss}] idle streams, Server GC: {results.IdleServerGc}");
 
     // ---- warm-up -----------------------------------------------------------------------------------------------
     foreach (var t in jsonTargets)
@@ -201,12 +201,18 @@ try
     // ---- chain depth -------------------------------------------------------------------------------------------
     // Its own gateway and table: Azurite's in-memory tables answer a PartitionKey query by scanning the whole table,
     // so the store:true table, grown by the load runs, would price the emulator's scan instead of the chain.
+    // A second gateway on the same table with the chain cache off: what a chain costs on an instance that has not
+    // seen it (another instance of a scaled-out app, or after a restart).
     var gwChain = Start("gateway-chain", serverExe, GatewayArgs, GatewayEnv("benchchain"));
+    var coldEnv = GatewayEnv("benchchain");
+    coldEnv["Gateway__ChainCacheMegabytes"] = "0";
+    var gwChainCold = Start("gateway-chain-uncached", serverExe, GatewayArgs, coldEnv);
     await gwChain.WaitForPortAsync(TimeSpan.FromSeconds(60));
-    results.Chain = await MeasureChainAsync(new Uri(gwChain.BaseUrl, "/v1/responses"), tMock, auth, options.ChainRounds, new TableClient(connection, "benchchain"));
+    await gwChainCold.WaitForPortAsync(TimeSpan.FromSeconds(60));
+    results.Chain = await MeasureChainAsync(new Uri(gwChain.BaseUrl, "/v1/responses"), new Uri(gwChainCold.BaseUrl, "/v1/responses"), tMock, auth, options.ChainRounds, new TableClient(connection, "benchchain"));
     foreach (var c in results.Chain.Depths)
     {
-        log.WriteLine($"[{total.Elapsed:mm\\:ss}] depth {c.Depth,3}: gateway p50 {c.GatewayP50:0.000} p99 {c.GatewayP99:0.000} ms, mock with the same {c.Items} items p50 {c.MockP50:0.000} ms, partition query alone p50 {c.QueryP50:0.000} ms");
+        log.WriteLine($"[{total.Elapsed:mm\\:ss}] depth {c.Depth,3}: gateway p50 {c.GatewayP50:0.000} p99 {c.GatewayP99:0.000} ms, uncached gateway p50 {c.UncachedP50:0.000} ms, mock with the same {c.UpstreamItems} items p50 {c.MockP50:0.000} ms, point read alone p50 {c.PointReadP50:0.000} ms, partition query alone p50 {c.QueryP50:0.000} ms");
     }
     results.Storage = await MeasureStorageAsync(connection, "benchchain", results.Chain.DeepTip);
     log.WriteLine($"[{total.Elapsed:mm\\:ss}] storage: {results.Storage}");
@@ -504,9 +510,10 @@ async Task<List<SseStats>> MeasureSseAsync(Target[] targets, int rounds)
     }).ToList();
 }
 
-async Task<ChainResult> MeasureChainAsync(Uri gateway, Target mockTarget, Dictionary<string, string> headers, int rounds, TableClient table)
+async Task<ChainResult> MeasureChainAsync(Uri gateway, Uri uncachedGateway, Target mockTarget, Dictionary<string, string> headers, int rounds, TableClient table)
 {
     var g = new Target("chain", gateway, "{}", headers);
+    var cold = new Target("chain-uncached", uncachedGateway, "{}", headers);
     var tips = new Dictionary<int, string>();
     var buildMs = new List<double>();
     foreach (var depth in new[] { 1, 10, 100 })
@@ -548,6 +555,8 @@ async Task<ChainResult> MeasureChainAsync(Uri gateway, Target mockTarget, Dictio
     }.ToJsonString());
     var depths = tips.Keys.ToArray();
     var gw = depths.ToDictionary(d => d, _ => new List<double>());
+    var uncached = depths.ToDictionary(d => d, _ => new List<double>());
+    var pointRead = depths.ToDictionary(d => d, _ => new List<double>());
     var direct = depths.ToDictionary(d => d, _ => new List<double>());
     var query = depths.ToDictionary(d => d, _ => new List<double>());
     var forkBodies = depths.ToDictionary(d => d, ForkBody);
@@ -559,7 +568,16 @@ async Task<ChainResult> MeasureChainAsync(Uri gateway, Target mockTarget, Dictio
         foreach (var d in depths)
         {
             var (ms, _) = await Load.TimedAsync(g, forkBodies[d]);
+            var (coldMs, _) = await Load.TimedAsync(cold, forkBodies[d]);
             var (mockMs, _) = await Load.TimedAsync(mockTarget, mockBodies[d]);
+            // The storage share of a cached chain: the point read of the parent's head row (two columns).
+            var p = Stopwatch.GetTimestamp();
+            var head = await table.GetEntityAsync(tips[d].Substring("resp_".Length, 32), tips[d], ["Owner", "Deleted"], CancellationToken.None);
+            var pointMs = Load.Ms(Stopwatch.GetTimestamp() - p);
+            if (!head.IsOk)
+            {
+                throw new InvalidOperationException($"head row of depth {d}: {head.Status}");
+            }
             // The storage share: the same one-partition query the store runs (GetChainAsync), straight to Azurite.
             var q = Stopwatch.GetTimestamp();
             var page = await table.QueryPageAsync($"PartitionKey eq '{tips[d].Substring("resp_".Length, 32)}'", null, null, null, CancellationToken.None);
@@ -571,6 +589,8 @@ async Task<ChainResult> MeasureChainAsync(Uri gateway, Target mockTarget, Dictio
             if (i >= 0)
             {
                 gw[d].Add(ms);
+                uncached[d].Add(coldMs);
+                pointRead[d].Add(pointMs);
                 direct[d].Add(mockMs);
                 query[d].Add(queryMs);
             }
@@ -580,7 +600,7 @@ async Task<ChainResult> MeasureChainAsync(Uri gateway, Target mockTarget, Dictio
     {
         var a = gw[d].OrderBy(x => x).ToArray();
         var m = direct[d].OrderBy(x => x).ToArray();
-        return new ChainDepth(d, (2 * d) + 1, a.Length, Load.Pct(a, 50), Load.Pct(a, 99), Load.Pct(m, 50), mockBodies[d].Length) { QueryP50 = Load.Median(query[d]) };
+        return new ChainDepth(d, (2 * d) + 1, a.Length, Load.Pct(a, 50), Load.Pct(a, 99), Load.Pct(m, 50), mockBodies[d].Length) { QueryP50 = Load.Median(query[d]), PointReadP50 = Load.Median(pointRead[d]), UncachedP50 = Load.Median(uncached[d]) };
     }).ToList();
     return new ChainResult(rows, tips[100], Load.Median(buildMs));
 }
@@ -689,6 +709,11 @@ namespace ResponsesGateway.LoadBench
     {
         public double QueryP50 { get; init; } = double.NaN;
 
+        public double PointReadP50 { get; init; } = double.NaN;
+
+        /// <summary>The same fork on a gateway with <c>Gateway:ChainCacheMegabytes=0</c> (reads the partition).</summary>
+        public double UncachedP50 { get; init; } = double.NaN;
+
         public int Items => UpstreamItems;
     }
 
@@ -706,7 +731,7 @@ namespace ResponsesGateway.LoadBench
         public Dictionary<string, double> MaxRate { get; } = [];
         public List<SseStats> Sse { get; set; } = [];
         public IdleResult? Idle { get; set; }
-        public IdleResult? IdleWorkstation { get; set; }
+        public IdleResult? IdleServerGc { get; set; }
         public Dictionary<string, double> Saturated { get; } = [];
         public List<double> StartupListening { get; set; } = [];
         public List<double> StartupMock { get; set; } = [];

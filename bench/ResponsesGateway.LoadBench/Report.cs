@@ -51,17 +51,14 @@ internal static class Report
         var ours100 = Added(at100, False, s => s.P50);
         var portkeyP50 = Added(at100, Portkey, s => s.P50);
         var startup = Load.Median(r.Startup);
-        var chainRatio = r.Chain is null ? double.NaN : r.Chain.Depths.Single(d => d.Depth == 100).GatewayP50 / r.Chain.Depths.Single(d => d.Depth == 1).GatewayP50;
-        var chainAddedRatio = r.Chain is null ? double.NaN
-            : (r.Chain.Depths.Single(d => d.Depth == 100).GatewayP50 - r.Chain.Depths.Single(d => d.Depth == 100).MockP50)
-              / (r.Chain.Depths.Single(d => d.Depth == 1).GatewayP50 - r.Chain.Depths.Single(d => d.Depth == 1).MockP50);
+        var (chainRatio, chainAddedRatio, chainUncachedAddedRatio) = ChainRatios(r.Chain);
         var targets = new List<(string Target, string Figure, bool Met, string Miss)>
         {
             ("added p50 ≤ 0.5 ms at 1,000 rps, store:false", $"{addedP50:0.00} ms", addedP50 <= 0.5, Miss(addedP50, 0.5, "ms")),
             ("added p99 ≤ 2 ms at 1,000 rps, store:false", $"{addedP99:0.00} ms", addedP99 <= 2, Miss(addedP99, 2, "ms")),
             ("added p50 ≤ half of Portkey's (JSON, at 100 rps where Portkey is not saturated)", $"{ours100:0.00} ms vs Portkey {portkeyP50:0.00} ms ({ours100 / portkeyP50:0.00}×)", ours100 <= portkeyP50 / 2, Miss(ours100, portkeyP50 / 2, "ms")),
-            ("chain depth flat within 20% (p50 depth 100 / depth 1)", $"{chainRatio:0.00}× (added part alone: {chainAddedRatio:0.00}×)", chainRatio <= 1.2, Miss(chainRatio, 1.2, "×")),
-            ("≤ 64 KB RSS per idle stream (as shipped, Server GC)", r.Idle is null ? "n/a" : $"{r.Idle.KbPerStream:0.0} KB (workstation GC: {r.IdleWorkstation?.KbPerStream:0.0} KB)", r.Idle?.KbPerStream <= 64, r.Idle is null ? "" : Miss(r.Idle.KbPerStream, 64, "KB")),
+            ("chain depth flat within 20% (the gateway's added p50, depth 100 / depth 1)", $"{chainAddedRatio:0.00}× (end to end, with the upstream's own cost of a longer body: {chainRatio:0.00}×; with the chain cache off: {chainUncachedAddedRatio:0.00}×)", chainAddedRatio <= 1.2, Miss(chainAddedRatio, 1.2, "×")),
+            ("≤ 64 KB RSS per idle stream (as shipped: workstation GC)", r.Idle is null ? "n/a" : $"{r.Idle.KbPerStream:0.0} KB (with Server GC: {r.IdleServerGc?.KbPerStream:0.0} KB)", r.Idle?.KbPerStream <= 64, r.Idle is null ? "" : Miss(r.Idle.KbPerStream, 64, "KB")),
             ("process start to first served request ≤ 300 ms (median)", $"{startup:0} ms", startup <= 300, Miss(startup, 300, "ms")),
         };
         md.AppendLine("## Targets (issue 7)");
@@ -156,15 +153,15 @@ internal static class Report
         md.AppendLine();
         if (r.Idle is { } idle)
         {
-            md.AppendLine("A fresh gateway process (as shipped: Server GC, the `appsettings.json` logging) is warmed with 500 JSON and 200 SSE requests; its VmRSS (`/proc/<pid>/status`, median of 5 samples) is the baseline. " +
+            md.AppendLine("A fresh gateway process (as shipped: workstation GC, the `appsettings.json` logging) is warmed with 500 JSON and 200 SSE requests; its VmRSS (`/proc/<pid>/status`, median of 5 samples) is the baseline. " +
                 $"Then {idle.Requested} SSE requests with the mock's `mock-stall-600000` model are opened (the mock pauses after the first delta), each read up to its first event and held open.");
             md.AppendLine();
             md.AppendLine("| streams open | baseline RSS | RSS with the streams | per stream | threads (baseline → open) | time to open them |");
             md.AppendLine("| ---: | ---: | ---: | ---: | --- | ---: |");
             md.AppendLine($"| {idle.Open} | {idle.BaselineKb / 1024:0.0} MiB | {idle.WithStreamsKb / 1024:0.0} MiB | **{idle.KbPerStream:0.0} KB** | {idle.BaselineThreads} → {idle.Threads} | {idle.OpenSeconds:0.0} s |");
-            if (r.IdleWorkstation is { } ws)
+            if (r.IdleServerGc is { } ws)
             {
-                md.AppendLine($"| {ws.Open} (same, `DOTNET_gcServer=0`) | {ws.BaselineKb / 1024:0.0} MiB | {ws.WithStreamsKb / 1024:0.0} MiB | **{ws.KbPerStream:0.0} KB** | {ws.BaselineThreads} → {ws.Threads} | {ws.OpenSeconds:0.0} s |");
+                md.AppendLine($"| {ws.Open} (same, Server GC: `DOTNET_gcServer=1`) | {ws.BaselineKb / 1024:0.0} MiB | {ws.WithStreamsKb / 1024:0.0} MiB | **{ws.KbPerStream:0.0} KB** | {ws.BaselineThreads} → {ws.Threads} | {ws.OpenSeconds:0.0} s |");
             }
             md.AppendLine();
         }
@@ -176,16 +173,18 @@ internal static class Report
             md.AppendLine();
             md.AppendLine("Three chains are built on a gateway process of their own, with a table of their own, with `previous_response_id` (1, 10 and 100 turns, JSON, store:true; median time to add a turn while building: " +
                 $"{chain.BuildTurnMedianMs:0.00} ms). Then, one request at a time and interleaved, requests fork from each chain's last turn with `store:false`, " +
-                "so the depth stays fixed (after 60 untimed rounds, so the fresh process runs optimised code). The upstream receives the whole expanded chain, so the mock column times a direct mock call with a body of the same number of items: the difference is the gateway's part.");
+                "so the depth stays fixed (after 60 untimed rounds, so the fresh process runs optimised code). The upstream receives the whole expanded chain, so the mock column times a direct mock call with a body of the same number of items: the difference is the gateway's part. " +
+                "The gateway that built the chains holds their context in memory (`Gateway:ChainCacheMegabytes`, default 64) and checks with one point read of the parent's head row that it is still there; " +
+                "a second gateway on the same table with the cache off (`Gateway:ChainCacheMegabytes=0`: another instance of a scaled-out app, or a restarted one) is timed on the same forks, and reads the whole partition.");
             md.AppendLine();
-            md.AppendLine("| depth | items sent upstream | upstream body | gateway p50 ms | gateway p99 ms | direct mock, same items, p50 ms | added p50 ms | the partition query alone (Azurite) p50 ms | added minus the query ms |");
-            md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            md.AppendLine("| depth | items sent upstream | upstream body | gateway p50 ms | gateway p99 ms | direct mock, same items, p50 ms | **added p50 ms** | its point read alone (Azurite) p50 ms | cache off: gateway p50 ms | cache off: added p50 ms | the partition query alone (Azurite) p50 ms |");
+            md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (var d in chain.Depths)
             {
-                md.AppendLine($"| {d.Depth} | {d.UpstreamItems} | {d.UpstreamBodyBytes / 1024.0:0.0} KB | {d.GatewayP50:0.000} | {d.GatewayP99:0.000} | {d.MockP50:0.000} | {d.GatewayP50 - d.MockP50:0.000} | {d.QueryP50:0.000} | {d.GatewayP50 - d.MockP50 - d.QueryP50:0.000} |");
+                md.AppendLine($"| {d.Depth} | {d.UpstreamItems} | {d.UpstreamBodyBytes / 1024.0:0.0} KB | {d.GatewayP50:0.000} | {d.GatewayP99:0.000} | {d.MockP50:0.000} | **{d.GatewayP50 - d.MockP50:0.000}** | {d.PointReadP50:0.000} | {d.UncachedP50:0.000} | {d.UncachedP50 - d.MockP50:0.000} | {d.QueryP50:0.000} |");
             }
             md.AppendLine();
-            md.AppendLine($"Ratio depth 100 / depth 1: **{chainRatio:0.00}×** end to end, **{chainAddedRatio:0.00}×** for the gateway's added part.");
+            md.AppendLine($"Ratio depth 100 / depth 1 of the gateway's added p50: **{chainAddedRatio:0.00}×** (the target's measure); end to end, with the upstream's own cost of parsing a longer body: {chainRatio:0.00}×; with the cache off: {chainUncachedAddedRatio:0.00}×.");
             md.AppendLine();
         }
         if (r.Storage is { } storage)
@@ -314,6 +313,19 @@ internal static class Report
     private static string Num(double v) => double.IsNaN(v) ? "—" : v.ToString("0.000", CultureInfo.InvariantCulture);
 
     private static string Esc(string s) => s.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+
+    private static (double EndToEnd, double Added, double UncachedAdded) ChainRatios(ChainResult? chain)
+    {
+        if (chain is null)
+        {
+            return (double.NaN, double.NaN, double.NaN);
+        }
+        var deep = chain.Depths.Single(d => d.Depth == 100);
+        var shallow = chain.Depths.Single(d => d.Depth == 1);
+        return (deep.GatewayP50 / shallow.GatewayP50,
+            (deep.GatewayP50 - deep.MockP50) / (shallow.GatewayP50 - shallow.MockP50),
+            (deep.UncachedP50 - deep.MockP50) / (shallow.UncachedP50 - shallow.MockP50));
+    }
 }
 
 /// <summary>A grouped bar chart as a self-contained SVG (no script, no external font).</summary>
