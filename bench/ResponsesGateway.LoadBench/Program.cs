@@ -54,6 +54,32 @@ try
     string[] GatewayArgs(int port) => ["--urls", $"http://127.0.0.1:{port}"];
     var serverExe = Path.Combine(options.Server, "ResponsesGateway.Server");
     await Task.WhenAll(azurite.WaitForPortAsync(TimeSpan.FromSeconds(60)), mock.WaitForPortAsync(TimeSpan.FromSeconds(60)));
+    // Chain depth on a gateway of its own and a second one on the same table with the chain cache off: what a chain
+    // costs on an instance that has not seen it (another instance of a scaled-out app, or after a restart).
+    async Task<ChainResult> RunChainAsync(string table, Dictionary<string, string> headers)
+    {
+        var gwChain = Start("gateway-chain", serverExe, GatewayArgs, GatewayEnv(table));
+        var coldEnv = GatewayEnv(table);
+        coldEnv["Gateway__ChainCacheMegabytes"] = "0";
+        var gwChainCold = Start("gateway-chain-uncached", serverExe, GatewayArgs, coldEnv);
+        await gwChain.WaitForPortAsync(TimeSpan.FromSeconds(60));
+        await gwChainCold.WaitForPortAsync(TimeSpan.FromSeconds(60));
+        var direct = new Target("mock (direct)", new Uri(mock.BaseUrl, "/v1/responses"), """{"model":"mock-model","input":"Hello!","store":false}""");
+        var chain = await MeasureChainAsync(new Uri(gwChain.BaseUrl, "/v1/responses"), new Uri(gwChainCold.BaseUrl, "/v1/responses"), direct, headers, options.ChainRounds, new TableClient(connection, table));
+        foreach (var c in chain.Depths)
+        {
+            log.WriteLine($"[{total.Elapsed:mm\\:ss}] depth {c.Depth,3}: gateway p50 {c.GatewayP50:0.000} p99 {c.GatewayP99:0.000} ms (added {c.GatewayP50 - c.MockP50:0.000}), uncached gateway p50 {c.UncachedP50:0.000} ms (added {c.UncachedP50 - c.MockP50:0.000}), mock with the same {c.UpstreamItems} items p50 {c.MockP50:0.000} ms, point read alone p50 {c.PointReadP50:0.000} ms, partition query alone p50 {c.QueryP50:0.000} ms");
+        }
+        var (endToEnd, added, uncachedAdded) = Report.ChainRatios(chain);
+        log.WriteLine($"[{total.Elapsed:mm\\:ss}] depth 100 / depth 1: added {added:0.00}x, end to end {endToEnd:0.00}x, cache off (added) {uncachedAdded:0.00}x");
+        return chain;
+    }
+    if (options.Only == "chain")
+    {
+        // Just the chain-depth section (./bench/run.sh --only chain), on a table of its own: printed, no document.
+        await RunChainAsync("benchchainonly" + Environment.ProcessId, new Dictionary<string, string> { ["Authorization"] = "Bearer " + ApiKey });
+        return 0;
+    }
     if (options.Only == "startup")
     {
         // Just the start-up section (./bench/run.sh --only startup): prints the samples, writes no document.
@@ -201,19 +227,7 @@ try
     // ---- chain depth -------------------------------------------------------------------------------------------
     // Its own gateway and table: Azurite's in-memory tables answer a PartitionKey query by scanning the whole table,
     // so the store:true table, grown by the load runs, would price the emulator's scan instead of the chain.
-    // A second gateway on the same table with the chain cache off: what a chain costs on an instance that has not
-    // seen it (another instance of a scaled-out app, or after a restart).
-    var gwChain = Start("gateway-chain", serverExe, GatewayArgs, GatewayEnv("benchchain"));
-    var coldEnv = GatewayEnv("benchchain");
-    coldEnv["Gateway__ChainCacheMegabytes"] = "0";
-    var gwChainCold = Start("gateway-chain-uncached", serverExe, GatewayArgs, coldEnv);
-    await gwChain.WaitForPortAsync(TimeSpan.FromSeconds(60));
-    await gwChainCold.WaitForPortAsync(TimeSpan.FromSeconds(60));
-    results.Chain = await MeasureChainAsync(new Uri(gwChain.BaseUrl, "/v1/responses"), new Uri(gwChainCold.BaseUrl, "/v1/responses"), tMock, auth, options.ChainRounds, new TableClient(connection, "benchchain"));
-    foreach (var c in results.Chain.Depths)
-    {
-        log.WriteLine($"[{total.Elapsed:mm\\:ss}] depth {c.Depth,3}: gateway p50 {c.GatewayP50:0.000} p99 {c.GatewayP99:0.000} ms, uncached gateway p50 {c.UncachedP50:0.000} ms, mock with the same {c.UpstreamItems} items p50 {c.MockP50:0.000} ms, point read alone p50 {c.PointReadP50:0.000} ms, partition query alone p50 {c.QueryP50:0.000} ms");
-    }
+    results.Chain = await RunChainAsync("benchchain", new Dictionary<string, string> { ["Authorization"] = "Bearer " + ApiKey });
     results.Storage = await MeasureStorageAsync(connection, "benchchain", results.Chain.DeepTip);
     log.WriteLine($"[{total.Elapsed:mm\\:ss}] storage: {results.Storage}");
 
@@ -681,9 +695,9 @@ namespace ResponsesGateway.LoadBench
                 return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback ?? throw new ArgumentException($"missing {name}");
             }
             var repo = Path.GetFullPath(Arg("--repo"));
-            if (args.Contains("--only") && Arg("--only") != "startup")
+            if (args.Contains("--only") && Arg("--only") is not ("startup" or "chain"))
             {
-                throw new ArgumentException($"--only {Arg("--only")}: the only section that runs alone is startup");
+                throw new ArgumentException($"--only {Arg("--only")}: the sections that run alone are startup and chain");
             }
             return new BenchOptions
             {

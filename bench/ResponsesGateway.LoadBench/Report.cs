@@ -314,7 +314,7 @@ internal static class Report
 
     private static string Esc(string s) => s.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 
-    private static (double EndToEnd, double Added, double UncachedAdded) ChainRatios(ChainResult? chain)
+    internal static (double EndToEnd, double Added, double UncachedAdded) ChainRatios(ChainResult? chain)
     {
         if (chain is null)
         {
