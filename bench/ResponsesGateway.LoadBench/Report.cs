@@ -27,6 +27,8 @@ internal static class Report
         md.AppendLine("```bash");
         md.AppendLine("./bench/run.sh            # full run, about 10 minutes on 2 cores (builds, BenchmarkDotNet, then ~6 minutes of load)");
         md.AppendLine("./bench/run.sh --quick    # short run, about 5 minutes: fewer rounds, shorter steps");
+        md.AppendLine("./bench/run.sh --only startup   # just the start-up section, printed (about a minute)");
+        md.AppendLine("./bench/run.sh --only chain     # just the chain-depth section, printed (about two minutes)");
         md.AppendLine("```");
         md.AppendLine();
         md.AppendLine($"This file was written by `{r.Command}`{(r.Quick ? " (quick mode: treat the figures as indicative)" : "")} in {r.Elapsed:m\\:ss}. " +
