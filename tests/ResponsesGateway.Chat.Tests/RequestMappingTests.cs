@@ -297,7 +297,6 @@ public sealed class RequestMappingTests
     [InlineData("""{"type":"image_generation"}""")]
     [InlineData("""{"type":"mcp","server_label":"x","server_url":"https://x"}""")]
     [InlineData("""{"type":"local_shell"}""")]
-    [InlineData("""{"type":"custom","name":"apply_patch"}""")]
     public async Task BuiltInTool_Is400_NamingToolAndUpstream_BeforeAnyHttpCall(string tool)
     {
         var type = (string)JsonNode.Parse(tool)!["type"]!;

@@ -8,7 +8,8 @@ namespace ResponsesGateway.TestSupport;
 /// The stream invariants of responses-api.md §5.2 and client-behaviors.md §6, checked on every stream a test produces:
 /// dense sequence numbers from 0, <c>response.created</c> first, one response id everywhere, every item added with the
 /// next output_index and closed exactly once with the same id and type, item_id = the item's id, content parts added
-/// in order before their deltas, delta concatenation = done text/arguments, content_part.done = the final part,
+/// in order before their deltas, delta concatenation = done text/arguments/custom tool input (a completed
+/// custom_tool_call must have had its <c>custom_tool_call_input.done</c>), content_part.done = the final part,
 /// exactly one terminal event and it is last, and the terminal output equal to the done items.
 /// </summary>
 public static class EventSequenceChecker
@@ -52,6 +53,12 @@ public static class EventSequenceChecker
                         Assert.False(string.IsNullOrEmpty((string?)added["name"]), "function_call without name");
                         Assert.Equal("", (string?)added["arguments"]);
                     }
+                    if ((string?)added["type"] == "custom_tool_call")
+                    {
+                        Assert.False(string.IsNullOrEmpty((string?)added["call_id"]), "custom_tool_call without call_id");
+                        Assert.False(string.IsNullOrEmpty((string?)added["name"]), "custom_tool_call without name");
+                        Assert.Equal("", (string?)added["input"]);
+                    }
                     items.Add(new Tracked(added));
                     break;
                 case "response.output_item.done":
@@ -66,6 +73,10 @@ public static class EventSequenceChecker
                     tracked.Done = done;
                     break;
                 default:
+                    if (type.StartsWith("response.custom_tool_call_input.", StringComparison.Ordinal) || type.StartsWith("response.function_call_arguments.", StringComparison.Ordinal))
+                    {
+                        Assert.True(index is not null && evt["item_id"] is not null, $"event {i} ({type}) lacks output_index or item_id");
+                    }
                     if (index is { } at && evt["item_id"] is not null)
                     {
                         Assert.True(at < items.Count, $"{type} refers to output_index {at} before it was added");
@@ -119,6 +130,18 @@ public static class EventSequenceChecker
                 Assert.Equal(item.Arguments.ToString(), (string?)evt["arguments"]);
                 Assert.Equal((string?)item.Added["name"], (string?)evt["name"]);
                 break;
+            case "response.custom_tool_call_input.delta":
+                Assert.Equal("custom_tool_call", (string?)item.Added["type"]);
+                Assert.False(item.InputDone, $"{type} after custom_tool_call_input.done");
+                Assert.Equal(System.Text.Json.JsonValueKind.String, evt["delta"]?.GetValueKind());
+                item.Arguments.Append((string?)evt["delta"]);
+                break;
+            case "response.custom_tool_call_input.done":
+                Assert.Equal("custom_tool_call", (string?)item.Added["type"]);
+                Assert.False(item.InputDone, "custom_tool_call_input.done twice");
+                Assert.Equal(item.Arguments.ToString(), (string?)evt["input"]);
+                item.InputDone = true;
+                break;
         }
     }
 
@@ -143,6 +166,10 @@ public static class EventSequenceChecker
             case "function_call":
                 Assert.Equal(tracked.Arguments.ToString(), (string?)done["arguments"]);
                 break;
+            case "custom_tool_call":
+                Assert.Equal(tracked.Arguments.ToString(), (string?)done["input"]);
+                Assert.True(tracked.InputDone || (string?)done["status"] == "incomplete", $"item {done["id"]} done before its custom_tool_call_input.done");
+                break;
         }
     }
 
@@ -152,6 +179,7 @@ public static class EventSequenceChecker
         public JsonObject? Done { get; set; }
         public List<Part> Parts { get; } = [];
         public StringBuilder Arguments { get; } = new();
+        public bool InputDone { get; set; }
     }
 
     private sealed class Part(string type)

@@ -10,6 +10,8 @@ namespace ResponsesGateway.Upstreams.Chat;
 /// 3. a run of <c>function_call</c> / <c>function_call_output</c> items becomes ONE assistant message carrying every
 ///    call (merged into the assistant text message just before it, if any), followed by one tool message per call in
 ///    call order: Chat upstreams reject a tool-call message not followed by all its results (openai/codex#7051);
+///    <c>custom_tool_call</c> / <c>custom_tool_call_output</c> are the same, the input wrapped as the arguments
+///    <c>{"input": …}</c> (<see cref="ChatCustomTools"/>);
 /// 4. orphans are repaired only from items in this same input (our stored chain plus the client's items), never by
 ///    guessing: a call whose output appears nowhere is dropped; an output whose call appears elsewhere (out of order)
 ///    gets that call re-emitted right before it; an output whose call appears nowhere is dropped;
@@ -52,11 +54,11 @@ internal sealed class ChatMessageBuilder
         var items = (input as JsonArray ?? []).OfType<JsonObject>().ToList();
         foreach (var item in items)
         {
-            if ((string?)item["type"] == "function_call" && (string?)item["call_id"] is { } callId)
+            if ((string?)item["type"] is "function_call" or "custom_tool_call" && (string?)item["call_id"] is { } callId)
             {
                 _calls.TryAdd(callId, item);
             }
-            if ((string?)item["type"] == "function_call_output" && (string?)item["call_id"] is { } answered)
+            if ((string?)item["type"] is "function_call_output" or "custom_tool_call_output" && (string?)item["call_id"] is { } answered)
             {
                 _answered.Add(answered);
             }
@@ -83,10 +85,10 @@ internal sealed class ChatMessageBuilder
             case "message":
                 AddMessage(item, index);
                 break;
-            case "function_call":
+            case "function_call" or "custom_tool_call":
                 AddCall(item);
                 break;
-            case "function_call_output":
+            case "function_call_output" or "custom_tool_call_output":
                 AddOutput(item);
                 break;
             case "reasoning":
@@ -262,7 +264,11 @@ internal sealed class ChatMessageBuilder
     {
         ["id"] = callId,
         ["type"] = "function",
-        ["function"] = new JsonObject { ["name"] = (string?)item["name"] ?? "", ["arguments"] = (string?)item["arguments"] ?? "{}" },
+        ["function"] = new JsonObject
+        {
+            ["name"] = (string?)item["name"] ?? "",
+            ["arguments"] = (string?)item["type"] == "custom_tool_call" ? ChatCustomTools.WrapInput(JsonText.Of(item["input"])) : (string?)item["arguments"] ?? "{}",
+        },
     };
 
     private JsonObject ToolMessage(string callId, JsonObject item) => new()

@@ -84,7 +84,8 @@ internal sealed class ChatToolCall
     /// <summary>How much of <see cref="Arguments"/> has gone out as deltas.</summary>
     public int Sent { get; set; }
 
-    public ChatFunctionCallItem? Item { get; set; }
+    /// <summary>The item once opened: a <see cref="ChatFunctionCallItem"/>, or a <see cref="ChatCustomToolCallItem"/> when the name is a custom tool's.</summary>
+    public ChatOutputItem? Item { get; set; }
 }
 
 internal sealed class ChatFunctionCallItem(int outputIndex, string callId, string name, StringBuilder arguments) : ChatOutputItem(outputIndex, ResponseIds.NewItemId("fc"))
@@ -104,6 +105,33 @@ internal sealed class ChatFunctionCallItem(int outputIndex, string callId, strin
         ["arguments"] = arguments,
         ["call_id"] = CallId,
         ["name"] = Name,
+    };
+
+    public JsonObject Added() => Build(ResponseStatuses.InProgress, "");
+}
+
+/// <summary>
+/// A call to a custom tool (<see cref="ChatCustomTools"/>): the chat function call whose arguments wrap the input. The
+/// arguments are buffered until the call closes, because the input is a JSON string value that arrives split at
+/// arbitrary points (escapes included); the input then goes out as one delta and its done event.
+/// </summary>
+internal sealed class ChatCustomToolCallItem(int outputIndex, string callId, string name, StringBuilder arguments) : ChatOutputItem(outputIndex, ResponseIds.NewItemId("ctc"))
+{
+    /// <summary>Every argument fragment received so far (shared with the <see cref="ChatToolCall"/> that feeds it).</summary>
+    public StringBuilder Arguments { get; } = arguments;
+
+    public string CallId { get; } = callId;
+
+    public string Name { get; } = name;
+
+    public JsonObject Build(string status, string input) => new()
+    {
+        ["id"] = Id,
+        ["type"] = "custom_tool_call",
+        ["status"] = status,
+        ["call_id"] = CallId,
+        ["name"] = Name,
+        ["input"] = input,
     };
 
     public JsonObject Added() => Build(ResponseStatuses.InProgress, "");

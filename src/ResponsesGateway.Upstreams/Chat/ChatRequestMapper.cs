@@ -8,7 +8,7 @@ namespace ResponsesGateway.Upstreams.Chat;
 /// <summary>
 /// Builds the <c>/chat/completions</c> body from the Responses body the pipeline prepared (chat-translation.md §1).
 /// Runs before any HTTP call, so what the upstream cannot do (built-in tools) is a 400 naming the tool, not an
-/// upstream error. Parameters with no chat meaning (<c>store</c>, <c>include</c>, <c>truncation</c>, <c>metadata</c>…)
+/// upstream error. Free-form <c>custom</c> tools become function tools (<see cref="ChatCustomTools"/>). Parameters with no chat meaning (<c>store</c>, <c>include</c>, <c>truncation</c>, <c>metadata</c>…)
 /// are not sent: a strict compatible server would reject them.
 /// </summary>
 internal static class ChatRequestMapper
@@ -67,6 +67,7 @@ internal static class ChatRequestMapper
     private static List<JsonObject> MapTools(JsonArray? tools, string upstreamName)
     {
         var mapped = new List<JsonObject>();
+        var customNames = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < (tools?.Count ?? 0); i++)
         {
             if (tools![i] is not JsonObject tool)
@@ -74,16 +75,33 @@ internal static class ChatRequestMapper
                 continue;
             }
             var type = (string?)tool["type"];
+            if (type == "custom")
+            {
+                var custom = ChatCustomTools.ToFunctionTool(tool, i);
+                var customName = (string)custom["function"]!["name"]!;
+                if (mapped.Any(t => (string?)t["function"]!["name"] == customName))
+                {
+                    // Both would be one chat function: the answer could not tell which tool was meant.
+                    throw GatewayErrors.InvalidValue($"tools[{i}].name", $"'{customName}' is the name of another tool; tool names must be unique.");
+                }
+                mapped.Add(custom);
+                customNames.Add(customName);
+                continue;
+            }
             if (type != "function")
             {
                 throw GatewayErrors.InvalidRequest(
-                    $"The tool type '{type}' is not supported for this model: its upstream '{upstreamName}' speaks Chat Completions and can only call function tools.",
+                    $"The tool type '{type}' is not supported for this model: its upstream '{upstreamName}' speaks Chat Completions and can only call function and custom tools.",
                     $"tools[{i}]", "unsupported_tool");
             }
             var parameters = tool["parameters"] as JsonObject is { } given ? (JsonObject)given.DeepClone() : new JsonObject { ["properties"] = new JsonObject() };
             if (parameters["type"] is null)
             {
                 parameters["type"] = "object"; // several providers (Anthropic behind proxies) require it
+            }
+            if (customNames.Contains((string?)tool["name"] ?? ""))
+            {
+                throw GatewayErrors.InvalidValue($"tools[{i}].name", $"'{(string?)tool["name"]}' is the name of another tool; tool names must be unique.");
             }
             var function = new JsonObject { ["name"] = (string?)tool["name"] };
             if (JsonText.Of(tool["description"]) is { } description)
@@ -122,16 +140,20 @@ internal static class ChatRequestMapper
             case "function":
                 var name = JsonText.Of(obj["name"]) ?? JsonText.Of((obj["function"] as JsonObject)?["name"]);
                 return name is null ? "required" : new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = name } };
+            case "custom":
+                // A custom tool is a chat function of the same name (ChatCustomTools).
+                var custom = JsonText.Of(obj["name"]) ?? throw GatewayErrors.MissingParameter("tool_choice.name");
+                return new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = custom } };
             case "allowed_tools":
                 var allowed = (obj["tools"] as JsonArray ?? []).OfType<JsonObject>()
-                    .Where(t => JsonText.Of(t["type"]) == "function")
+                    .Where(t => JsonText.Of(t["type"]) is "function" or "custom")
                     .Select(t => JsonText.Of(t["name"]) ?? JsonText.Of((t["function"] as JsonObject)?["name"]))
                     .ToHashSet(StringComparer.Ordinal);
                 tools = tools.Where(t => allowed.Contains((string?)t["function"]!["name"])).ToList();
                 return JsonText.Of(obj["mode"]) == "required" ? "required" : "auto";
             default:
                 throw GatewayErrors.InvalidRequest(
-                    $"tool_choice of type '{type}' is not supported for this model: its upstream '{upstreamName}' speaks Chat Completions and can only call function tools.",
+                    $"tool_choice of type '{type}' is not supported for this model: its upstream '{upstreamName}' speaks Chat Completions and can only call function and custom tools.",
                     "tool_choice", "unsupported_tool");
         }
     }

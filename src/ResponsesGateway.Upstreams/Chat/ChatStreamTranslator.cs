@@ -16,7 +16,8 @@ namespace ResponsesGateway.Upstreams.Chat;
 /// 2. <see cref="OnChunk"/>: an in-band <c>error</c> chunk throws <see cref="UpstreamException"/> (the pipeline closes
 ///    what is open and sends <c>response.failed</c> with its code); reasoning (<c>reasoning_content</c>, <c>reasoning</c>
 ///    or a leading <c>&lt;think&gt;</c> block) opens a reasoning item; text and refusals open a message; tool calls open
-///    one function_call item each once id and name are known. Items get dense output indexes in arrival order; reasoning
+///    one function_call item each once id and name are known (a custom_tool_call item when the name is one of the
+///    request's custom tools, its input sent whole when the call closes: <see cref="ChatCustomToolCallItem"/>). Items get dense output indexes in arrival order; reasoning
 ///    closes when anything else starts; the usage chunk is kept; <c>finish_reason</c> closes every item;
 /// 3. <see cref="Finish"/> (end of stream, with or without <c>[DONE]</c>, usage or finish_reason): closes anything still
 ///    open and emits <c>response.completed</c>, or <c>response.incomplete</c> for <c>length</c> / <c>content_filter</c>.
@@ -33,6 +34,7 @@ internal sealed class ChatStreamTranslator
     private readonly JsonObject _response;
     private readonly List<ChatOutputItem> _items = [];
     private readonly Dictionary<int, ChatToolCall> _tools = [];
+    private readonly HashSet<string> _customTools;
     private ChatReasoningItem? _reasoning;
     private ChatMessageItem? _message;
     private int _lastToolIndex;
@@ -47,6 +49,7 @@ internal sealed class ChatStreamTranslator
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _think = capabilities.ThinkTags ? new ThinkTagSplitter() : null;
+        _customTools = ChatCustomTools.Names(request.Body["tools"]);
         _includeEnvelope = (request.Body["include"] as JsonArray ?? []).Any(x => JsonText.Of(x) == "reasoning.encrypted_content");
         _response = ResponseObjects.Create(request.Original, request.ResponseId, request.CreatedAt, ResponseStatuses.InProgress);
     }
@@ -305,14 +308,27 @@ internal sealed class ChatStreamTranslator
     private void OpenToolCall(List<JsonObject> events, ChatToolCall call)
     {
         CloseReasoning(events);
-        call.Item = new ChatFunctionCallItem(_items.Count, call.CallId!, call.Name!, call.Arguments);
+        JsonObject added;
+        if (_customTools.Contains(call.Name!))
+        {
+            var custom = new ChatCustomToolCallItem(_items.Count, call.CallId!, call.Name!, call.Arguments);
+            call.Item = custom;
+            added = custom.Added();
+        }
+        else
+        {
+            var function = new ChatFunctionCallItem(_items.Count, call.CallId!, call.Name!, call.Arguments);
+            call.Item = function;
+            added = function.Added();
+        }
         _items.Add(call.Item);
-        events.Add(new JsonObject { ["type"] = StreamEventTypes.OutputItemAdded, ["output_index"] = call.Item.OutputIndex, ["item"] = call.Item.Added() });
+        events.Add(new JsonObject { ["type"] = StreamEventTypes.OutputItemAdded, ["output_index"] = call.Item.OutputIndex, ["item"] = added });
     }
 
     private static void SendArguments(List<JsonObject> events, ChatToolCall call)
     {
-        if (call.Item is not { IsOpen: true } item || call.Sent >= call.Arguments.Length)
+        // Only function calls stream their arguments; a custom call's input is sent when it closes.
+        if (call.Item is not ChatFunctionCallItem { IsOpen: true } item || call.Sent >= call.Arguments.Length)
         {
             return;
         }
@@ -366,6 +382,9 @@ internal sealed class ChatStreamTranslator
                 case ChatFunctionCallItem function:
                     CloseFunctionCall(events, function, status);
                     break;
+                case ChatCustomToolCallItem custom:
+                    CloseCustomToolCall(events, custom, status);
+                    break;
             }
         }
     }
@@ -406,6 +425,21 @@ internal sealed class ChatStreamTranslator
     {
         events.Add(ItemEvent(StreamEventTypes.FunctionCallArgumentsDone, item, ("arguments", item.Arguments.ToString()), ("name", item.Name)));
         Done(events, item, item.Build(status, item.Arguments.ToString()));
+    }
+
+    /// <summary>
+    /// The whole input as one delta (none when it is empty), its done event, then the item. Buffering until here is
+    /// deliberate: fragments of <c>{"input":"…"}</c> are not input text until the JSON string is complete and unescaped.
+    /// </summary>
+    private static void CloseCustomToolCall(List<JsonObject> events, ChatCustomToolCallItem item, string status)
+    {
+        var input = ChatCustomTools.UnwrapInput(item.Arguments.ToString());
+        if (input.Length > 0)
+        {
+            events.Add(ItemEvent(ChatCustomTools.InputDelta, item, ("delta", input)));
+        }
+        events.Add(ItemEvent(ChatCustomTools.InputDone, item, ("input", input)));
+        Done(events, item, item.Build(status, input));
     }
 
     private static void Done(List<JsonObject> events, ChatOutputItem item, JsonObject final)
