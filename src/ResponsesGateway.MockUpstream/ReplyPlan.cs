@@ -97,6 +97,7 @@ internal sealed class ReplyPlan
             : Truncate(ReplyPrefix + request.UserText, MaxReplyChars);
         var deltas = SplitWords(text);
         var fnName = request.FirstFunctionName ?? DefaultFunctionName;
+        var argument = request.FirstFunctionArgument;
 
         // A tool loop must end: once the client sends a tool result back, the tool behaviours answer with text.
         var kind = behavior.Kind;
@@ -108,17 +109,17 @@ internal sealed class ReplyPlan
         switch (kind)
         {
             case BehaviorKind.Tools:
-                plan.Items.Add(Call(ids, fnName, "Paris"));
+                plan.Items.Add(Call(ids, fnName, argument, "Paris"));
                 break;
 
             case BehaviorKind.ParallelTools:
-                plan.Items.Add(Call(ids, fnName, "Paris"));
-                plan.Items.Add(Call(ids, fnName, "Tokyo"));
+                plan.Items.Add(Call(ids, fnName, argument, "Paris"));
+                plan.Items.Add(Call(ids, fnName, argument, "Tokyo"));
                 break;
 
             case BehaviorKind.TextAndTools:
                 plan.Items.Add(Message(ids, deltas));
-                plan.Items.Add(Call(ids, fnName, "Paris"));
+                plan.Items.Add(Call(ids, fnName, argument, "Paris"));
                 break;
 
             case BehaviorKind.Reasoning:
@@ -187,9 +188,9 @@ internal sealed class ReplyPlan
         Incomplete = incomplete,
     };
 
-    private static FunctionCallPlanItem Call(IdSource ids, string name, string location)
+    private static FunctionCallPlanItem Call(IdSource ids, string name, string argument, string value)
     {
-        string[] fragments = ["{\"", "location", "\":\"", location, "\"}"];
+        string[] fragments = ["{\"", argument, "\":\"", value, "\"}"];
         return new FunctionCallPlanItem
         {
             Id = "fc_mock" + ids.Next(),

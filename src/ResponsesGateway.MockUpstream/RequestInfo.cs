@@ -46,6 +46,12 @@ internal sealed class RequestInfo : IDisposable
     /// <summary>Name of the first function tool in <c>tools</c> (flat or chat-style nested), or null.</summary>
     public string? FirstFunctionName { get; private set; }
 
+    /// <summary>
+    /// The argument the tool behaviours fill: <c>input</c> when the first function tool declares an <c>input</c>
+    /// property and no <c>location</c> (a free-form custom tool a gateway turned into a function), else <c>location</c>.
+    /// </summary>
+    public string FirstFunctionArgument { get; private set; } = "location";
+
     /// <summary>Rough token count of the whole input: chars / 4, at least 1.</summary>
     public int InputTokens { get; private set; } = 1;
 
@@ -93,7 +99,11 @@ internal sealed class RequestInfo : IDisposable
             IncludeObfuscation = !(so.TryGetProperty("include_obfuscation"u8, out var io) && io.ValueKind == JsonValueKind.False);
         }
 
-        FirstFunctionName = FindFirstFunctionName(root);
+        FirstFunctionName = FindFirstFunctionName(root, out var firstTool);
+        if (firstTool is { } tool && DeclaresProperty(tool, "input"u8) && !DeclaresProperty(tool, "location"u8))
+        {
+            FirstFunctionArgument = "input";
+        }
 
         var chars = 0;
         if (protocol == UpstreamProtocol.Responses)
@@ -223,8 +233,17 @@ internal sealed class RequestInfo : IDisposable
         return sb?.ToString() ?? single ?? string.Empty;
     }
 
-    private static string? FindFirstFunctionName(JsonElement root)
+    private static bool DeclaresProperty(JsonElement tool, ReadOnlySpan<byte> name)
     {
+        var parameters = tool.TryGetProperty("function"u8, out var fn) && fn.ValueKind == JsonValueKind.Object ? fn : tool;
+        return parameters.TryGetProperty("parameters"u8, out var p) && p.ValueKind == JsonValueKind.Object
+            && p.TryGetProperty("properties"u8, out var props) && props.ValueKind == JsonValueKind.Object
+            && props.TryGetProperty(name, out _);
+    }
+
+    private static string? FindFirstFunctionName(JsonElement root, out JsonElement? firstTool)
+    {
+        firstTool = null;
         if (!root.TryGetProperty("tools"u8, out var tools) || tools.ValueKind != JsonValueKind.Array)
         {
             return null;
@@ -245,11 +264,13 @@ internal sealed class RequestInfo : IDisposable
 
             if (tool.TryGetProperty("function"u8, out var fn) && fn.ValueKind == JsonValueKind.Object && GetString(fn, "name"u8) is { Length: > 0 } nested)
             {
+                firstTool = tool;
                 return nested;
             }
 
             if (GetString(tool, "name"u8) is { Length: > 0 } flat)
             {
+                firstTool = tool;
                 return flat;
             }
         }

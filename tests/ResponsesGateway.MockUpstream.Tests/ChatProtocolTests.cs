@@ -87,6 +87,22 @@ public sealed class ChatProtocolTests(ServerFixture fx) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task Sse_tools_fills_input_when_the_function_declares_input_and_no_location()
+    {
+        // A free-form custom tool as a gateway sends it to a chat upstream: one string parameter "input".
+        var body = ChatBody(model: "mock-tools", stream: true, extra: ""","tools":[{"type":"function","function":{"name":"apply_patch","parameters":{"type":"object","properties":{"input":{"type":"string"}},"required":["input"]}}}]""");
+        var (_, events, _) = await PostSseAsync(Client, "chat/completions", body);
+        var toolDeltas = ChatChunks(events).Select(c => Choice(c).GetProperty("delta")).Where(d => d.TryGetProperty("tool_calls", out _)).Select(d => d.GetProperty("tool_calls")[0]).ToList();
+        Assert.Equal("apply_patch", toolDeltas[0].GetProperty("function").GetProperty("name").GetString());
+        Assert.Equal("""{"input":"Paris"}""", string.Concat(toolDeltas.Select(d => d.GetProperty("function").GetProperty("arguments").GetString())));
+
+        // Both declared: location wins, as before.
+        var both = ChatBody(model: "mock-tools", extra: ""","tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"input":{"type":"string"},"location":{"type":"string"}}}}}]""");
+        var (_, json) = await PostJsonAsync(Client, "chat/completions", both);
+        Assert.Equal("""{"location":"Paris"}""", json.GetProperty("choices")[0].GetProperty("message").GetProperty("tool_calls")[0].GetProperty("function").GetProperty("arguments").GetString());
+    }
+
+    [Fact]
     public async Task Json_tools_returns_tool_calls_and_tool_message_ends_the_loop()
     {
         var (_, json) = await PostJsonAsync(Client, "chat/completions", ChatBody(model: "mock-tools"));
