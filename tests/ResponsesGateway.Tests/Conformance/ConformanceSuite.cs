@@ -33,6 +33,9 @@ public abstract class ConformanceSuite(ConformanceFixture fixture)
     public Task ParallelToolCalls() => RunAsync("parallel-tools");
 
     [Fact]
+    public Task CustomTool_RoundTrip() => RunAsync("custom-tool");
+
+    [Fact]
     public Task Reasoning() => RunAsync("reasoning");
 
     [Fact]

@@ -97,6 +97,7 @@ internal abstract class SdkPath(GatewayHost gateway) : IResponsePath
                 "message" => typeof(MessageResponseItem),
                 "function_call" => typeof(FunctionCallResponseItem),
                 "reasoning" => typeof(ReasoningResponseItem),
+                "custom_tool_call" => typeof(CustomToolCallItem),
                 var other => throw new InvalidOperationException($"no SDK type known for {other}"),
             };
             Assert.IsAssignableFrom(expected, item);

@@ -50,6 +50,7 @@ public static class Scenarios
             ["plain-text"] = PlainTextAsync,
             ["tool-round-trip"] = ToolRoundTripAsync,
             ["parallel-tools"] = ParallelToolsAsync,
+            ["custom-tool"] = CustomToolAsync,
             ["reasoning"] = ReasoningAsync,
             ["think-tags"] = ThinkTagsAsync,
             ["structured-output"] = StructuredOutputAsync,
@@ -152,6 +153,60 @@ public static class Scenarios
                 Describe(sent["input"]!.AsArray()));
             Assert.False(sent.ContainsKey("previous_response_id"));
         }
+        return [first.Response, second.Response];
+    }
+
+    private const string PatchTool =
+        """{"type":"custom","name":"apply_patch","description":"Edit files.","format":{"type":"grammar","syntax":"lark","definition":"start: \"*** Begin Patch\" LF"}}""";
+
+    /// <summary>
+    /// A free-form <c>custom</c> tool (Codex's <c>apply_patch</c>). Native: passed through untouched (the mock answers
+    /// text). Chat: sent as a function with one string parameter <c>input</c>, the model's call comes back as a
+    /// <c>custom_tool_call</c> with <c>custom_tool_call_input.*</c> events, and the next turn replays it as a tool call
+    /// with arguments <c>{"input": …}</c> followed by the <c>custom_tool_call_output</c> as a tool message.
+    /// </summary>
+    private static async Task<List<JsonObject>> CustomToolAsync(ScenarioContext ctx)
+    {
+        var marker = ctx.NewMarker();
+        if (!ctx.IsChat)
+        {
+            var turn = await ctx.SendAsync($$"""{"model":"mock-model","input":"patch {{marker}}","tools":[{{PatchTool}}]}""");
+            Assert.Equal("completed", (string?)turn.Response["status"]);
+            AssertJson($"[{PatchTool}]", ctx.UpstreamBody(marker)["tools"]);
+            AssertJson($"[{PatchTool}]", turn.Response["tools"]);
+            return [turn.Response];
+        }
+
+        var first = await ctx.SendAsync($$"""{"model":"mock-tools","input":"patch {{marker}}","tools":[{{PatchTool}}]}""");
+        Assert.Equal("completed", (string?)first.Response["status"]);
+        var call = Single(first.Response, "custom_tool_call");
+        Assert.StartsWith("ctc_", (string?)call["id"]);
+        Assert.Equal("apply_patch", (string?)call["name"]);
+        Assert.Equal("Paris", (string?)call["input"]); // the mock fills the one declared parameter, "input"
+        Assert.Equal("completed", (string?)call["status"]);
+        var callId = (string)call["call_id"]!;
+        AssertEventsInclude(first, "response.custom_tool_call_input.delta", "response.custom_tool_call_input.done");
+        Assert.False(first.Events?.Contains("response.function_call_arguments.delta") ?? false);
+        var tool = ctx.UpstreamBody(marker)["tools"]![0]!.AsObject();
+        Assert.Equal("apply_patch", (string?)tool["function"]!["name"]);
+        AssertJson("""{"type":"object","properties":{"input":{"type":"string"}},"required":["input"]}""", tool["function"]!["parameters"]);
+
+        var marker2 = ctx.NewMarker();
+        var second = await ctx.SendAsync($$"""
+            {"model":"mock-tools","previous_response_id":"{{first.Response["id"]}}","tools":[{{PatchTool}}],
+             "input":[{"type":"custom_tool_call_output","call_id":"{{callId}}","output":"Done {{marker2}}"}]}
+            """);
+        Assert.Equal("completed", (string?)second.Response["status"]);
+        Assert.Equal($"Mock reply to: patch {marker}", OutputText(second.Response));
+        AssertJson(new JsonArray(
+            new JsonObject { ["role"] = "user", ["content"] = $"patch {marker}" },
+            new JsonObject
+            {
+                ["role"] = "assistant",
+                ["content"] = null,
+                ["tool_calls"] = new JsonArray(ChatToolCall(callId, "apply_patch", """{"input":"Paris"}""")),
+            },
+            new JsonObject { ["role"] = "tool", ["tool_call_id"] = callId, ["content"] = $"Done {marker2}" }), ctx.UpstreamBody(marker2)["messages"]);
         return [first.Response, second.Response];
     }
 
