@@ -143,7 +143,7 @@ internal static class ChainHistory
                 var partType = (string?)copy["role"] == "assistant" ? "output_text" : "input_text";
                 copy["content"] = new JsonArray(new JsonObject { ["type"] = partType, ["text"] = s });
             }
-            stored.Add(copy);
+            stored.Add((JsonNode)copy);
         }
         return stored;
     }

@@ -107,12 +107,12 @@ public static class CreateResponseRequestParser
                 return ([], false);
             case JsonValueKind.String:
                 var text = input!.GetValue<string>();
-                return ([new JsonObject
+                return (new JsonArray(new JsonObject
                 {
                     ["type"] = "message",
                     ["role"] = "user",
                     ["content"] = new JsonArray(new JsonObject { ["type"] = "input_text", ["text"] = text }),
-                }], true);
+                }), true);
             case JsonValueKind.Array:
                 var items = input!.AsArray();
                 for (var i = 0; i < items.Count; i++)

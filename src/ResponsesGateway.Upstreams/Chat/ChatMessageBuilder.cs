@@ -44,11 +44,11 @@ internal sealed class ChatMessageBuilder
     {
         if (!string.IsNullOrEmpty(instructions))
         {
-            _messages.Add(new JsonObject { ["role"] = _capabilities.SystemRole, ["content"] = instructions });
+            _messages.Add((JsonNode)new JsonObject { ["role"] = _capabilities.SystemRole, ["content"] = instructions });
         }
         if (input is JsonValue single && single.TryGetValue<string>(out var text))
         {
-            _messages.Add(new JsonObject { ["role"] = "user", ["content"] = text });
+            _messages.Add((JsonNode)new JsonObject { ["role"] = "user", ["content"] = text });
             return _messages;
         }
         var items = (input as JsonArray ?? []).OfType<JsonObject>().ToList();
@@ -122,7 +122,7 @@ internal sealed class ChatMessageBuilder
             // Reasoning belongs to the assistant turn after it; a user turn in between means that turn is gone.
             _pendingReasoning = null;
         }
-        _messages.Add(message);
+        _messages.Add((JsonNode)message);
     }
 
     private void AddCall(JsonObject item)
@@ -221,7 +221,7 @@ internal sealed class ChatMessageBuilder
         }
         var assistant = new JsonObject { ["role"] = "assistant", ["content"] = null };
         AttachReasoning(assistant);
-        _messages.Add(assistant);
+        _messages.Add((JsonNode)assistant);
         _block = new ToolBlock(assistant, created: true);
         return _block;
     }
@@ -246,7 +246,7 @@ internal sealed class ChatMessageBuilder
         block.Assistant["tool_calls"] = new JsonArray(answered.Select(id => (JsonNode)ToolCall(id, block.Calls[id])).ToArray());
         foreach (var id in answered)
         {
-            _messages.Add(block.Outputs[id]);
+            _messages.Add((JsonNode)block.Outputs[id]);
             _emitted.Add(id);
         }
     }

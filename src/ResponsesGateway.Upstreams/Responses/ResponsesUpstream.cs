@@ -90,7 +90,7 @@ internal sealed partial class ResponsesUpstream : IUpstream
             var include = body["include"] as JsonArray ?? [];
             if (!include.Any(x => (string?)x == "reasoning.encrypted_content"))
             {
-                include.Add("reasoning.encrypted_content");
+                include.Add((JsonNode)"reasoning.encrypted_content");
             }
             body["include"] = include;
         }
