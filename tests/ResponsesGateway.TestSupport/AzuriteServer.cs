@@ -56,16 +56,25 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     private static async Task<AzuriteServer> StartAsync(bool persistent, CancellationToken cancellationToken)
     {
-        var server = new AzuriteServer(FindExecutable(), FreePort(), persistent);
-        try
+        // The free port can be taken by another test's server before Azurite binds it; Azurite then exits with
+        // EADDRINUSE and another port is tried.
+        for (var attempt = 1; ; attempt++)
         {
-            await server.StartProcessAsync(cancellationToken).ConfigureAwait(false);
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync().ConfigureAwait(false);
-            throw;
+            var server = new AzuriteServer(FindExecutable(), FreePort(), persistent);
+            try
+            {
+                await server.StartProcessAsync(cancellationToken).ConfigureAwait(false);
+                return server;
+            }
+            catch (InvalidOperationException ex) when (attempt < 5 && ex.Message.Contains("EADDRINUSE", StringComparison.Ordinal))
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }
     }
 
@@ -190,7 +199,10 @@ public sealed class AzuriteServer : IAsyncDisposable
                     $"Azurite exited with code {process.ExitCode} before accepting connections.\nCommand: {command}\nOutput:\n{Snapshot(output)}\n{InstallHint}");
             }
 
-            if (await AcceptsConnectionsAsync(Port, cancellationToken).ConfigureAwait(false))
+            // Azurite's own "started" line first: a port that merely accepts connections may belong to another test's
+            // server that took it before Azurite could bind it, and the gateway would then store into a stranger.
+            if (Snapshot(output).Contains($"successfully started on 127.0.0.1:{Port}", StringComparison.Ordinal)
+                && await AcceptsConnectionsAsync(Port, cancellationToken).ConfigureAwait(false))
             {
                 return;
             }
@@ -295,8 +307,9 @@ public sealed class AzuriteServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Asks the OS for a free port. Another process could take it before Azurite binds; the start-up
-    /// check then fails clearly rather than talking to a stranger (Azurite would exit with EADDRINUSE).
+    /// Asks the OS for a free port. Another process could take it before Azurite binds; Azurite then exits with
+    /// EADDRINUSE (the start-up check waits for Azurite's own "started" line, so it never talks to a stranger) and
+    /// <see cref="StartAsync(bool, CancellationToken)"/> tries another port.
     /// </summary>
     private static int FreePort()
     {
