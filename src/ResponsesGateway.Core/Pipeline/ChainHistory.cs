@@ -72,22 +72,7 @@ internal static class ChainHistory
                 continue;
             }
             writer.WriteStartObject();
-            foreach (var (name, value) in item)
-            {
-                if (name == "id")
-                {
-                    continue;
-                }
-                writer.WritePropertyName(name);
-                if (value is null)
-                {
-                    writer.WriteNullValue();
-                }
-                else
-                {
-                    value.WriteTo(writer);
-                }
-            }
+            ProtocolJson.WritePropertiesExcept(writer, item, "id");
             writer.WriteEndObject();
         }
     }

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using ResponsesGateway.Core.Pipeline;
+using ResponsesGateway.Protocol.Serialization;
 
 namespace ResponsesGateway.Http.Sse;
 
@@ -54,22 +55,7 @@ internal sealed class SseResponseWriter : IResponseEventSink, IAsyncDisposable
         _json.WriteStartObject();
         _json.WriteString(TypeProperty, type);
         _json.WriteNumber(SequenceProperty, sequenceNumber);
-        foreach (var (name, value) in streamEvent)
-        {
-            if (name is "type" or "sequence_number")
-            {
-                continue;
-            }
-            _json.WritePropertyName(name);
-            if (value is null)
-            {
-                _json.WriteNullValue();
-            }
-            else
-            {
-                value.WriteTo(_json);
-            }
-        }
+        ProtocolJson.WritePropertiesExcept(_json, streamEvent, "type", "sequence_number");
         _json.WriteEndObject();
         _json.Flush();
         _buffer.Write(EventEnd);

@@ -32,6 +32,30 @@ public static class ProtocolJson
         return node as JsonObject ?? throw new JsonException("The JSON value is not an object.");
     }
 
+    /// <summary>
+    /// Writes the properties of <paramref name="obj"/> as they are, except <paramref name="skip"/> and
+    /// <paramref name="alsoSkip"/>; the caller writes the braces (and whatever it puts in place of the skipped ones).
+    /// </summary>
+    public static void WritePropertiesExcept(Utf8JsonWriter writer, JsonObject obj, string skip, string? alsoSkip = null)
+    {
+        foreach (var (name, value) in obj)
+        {
+            if (name == skip || name == alsoSkip)
+            {
+                continue;
+            }
+            writer.WritePropertyName(name);
+            if (value is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                value.WriteTo(writer);
+            }
+        }
+    }
+
     /// <summary>Serializes a node compactly as UTF-8 (one line: what an SSE <c>data:</c> field needs).</summary>
     public static byte[] ToUtf8(JsonNode node)
     {
