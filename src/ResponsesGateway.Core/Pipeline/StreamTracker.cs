@@ -64,10 +64,10 @@ internal sealed class StreamTracker
                 when Part(target.Parts, contentIndex) is { } part:
                 part.TextDone = true;
                 break;
-            case StreamEventTypes.FunctionCallArgumentsDelta:
+            case StreamEventTypes.FunctionCallArgumentsDelta or StreamEventTypes.CustomToolCallInputDelta:
                 target.Arguments.Append((string?)evt["delta"]);
                 break;
-            case StreamEventTypes.FunctionCallArgumentsDone:
+            case StreamEventTypes.FunctionCallArgumentsDone or StreamEventTypes.CustomToolCallInputDone:
                 target.ArgumentsDone = true;
                 break;
             case StreamEventTypes.ReasoningSummaryPartAdded:
@@ -133,6 +133,10 @@ internal sealed class StreamTracker
                 events.Add(StreamEvents.ItemEvent(StreamEventTypes.FunctionCallArgumentsDone, id, index,
                     ("arguments", tracked.Arguments.ToString()), ("name", tracked.Added["name"]?.DeepClone())));
             }
+            if (type == "custom_tool_call" && !tracked.ArgumentsDone)
+            {
+                events.Add(StreamEvents.ItemEvent(StreamEventTypes.CustomToolCallInputDone, id, index, ("input", tracked.Arguments.ToString())));
+            }
             tracked.Done = tracked.BuildClosedItem();
             events.Add(new JsonObject { ["type"] = StreamEventTypes.OutputItemDone, ["output_index"] = index, ["item"] = tracked.Done.DeepClone() });
         }
@@ -164,6 +168,7 @@ internal sealed class StreamTracker
         public JsonObject? Done { get; set; }
         public List<TrackedPart> Parts { get; } = [];
         public List<TrackedPart> Summary { get; } = [];
+        /// <summary>A function call's arguments or a custom tool call's input, as streamed so far.</summary>
         public StringBuilder Arguments { get; } = new();
         public bool ArgumentsDone { get; set; }
 
@@ -178,6 +183,10 @@ internal sealed class StreamTracker
                     break;
                 case "function_call":
                     item["arguments"] = Arguments.ToString();
+                    break;
+                case "custom_tool_call":
+                    // What the upstream streamed of the input before the break, as for a function call's arguments.
+                    item["input"] = Arguments.ToString();
                     break;
                 case "reasoning":
                     item.Remove("status"); // recorded reasoning items carry no status

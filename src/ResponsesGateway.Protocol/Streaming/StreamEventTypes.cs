@@ -20,6 +20,8 @@ public static class StreamEventTypes
     public const string RefusalDone = "response.refusal.done";
     public const string FunctionCallArgumentsDelta = "response.function_call_arguments.delta";
     public const string FunctionCallArgumentsDone = "response.function_call_arguments.done";
+    public const string CustomToolCallInputDelta = "response.custom_tool_call_input.delta";
+    public const string CustomToolCallInputDone = "response.custom_tool_call_input.done";
     public const string ReasoningSummaryPartAdded = "response.reasoning_summary_part.added";
     public const string ReasoningSummaryPartDone = "response.reasoning_summary_part.done";
     public const string ReasoningSummaryTextDelta = "response.reasoning_summary_text.delta";

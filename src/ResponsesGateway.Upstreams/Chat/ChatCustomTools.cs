@@ -19,10 +19,6 @@ internal static class ChatCustomTools
 {
     public const string InputKey = "input";
 
-    public const string InputDelta = "response.custom_tool_call_input.delta";
-
-    public const string InputDone = "response.custom_tool_call_input.done";
-
     /// <summary>The names of the <c>custom</c> tools of a (validated) Responses body.</summary>
     public static HashSet<string> Names(JsonNode? tools) =>
         (tools as JsonArray ?? []).OfType<JsonObject>()

@@ -436,9 +436,9 @@ internal sealed class ChatStreamTranslator
         var input = ChatCustomTools.UnwrapInput(item.Arguments.ToString());
         if (input.Length > 0)
         {
-            events.Add(ItemEvent(ChatCustomTools.InputDelta, item, ("delta", input)));
+            events.Add(ItemEvent(StreamEventTypes.CustomToolCallInputDelta, item, ("delta", input)));
         }
-        events.Add(ItemEvent(ChatCustomTools.InputDone, item, ("input", input)));
+        events.Add(ItemEvent(StreamEventTypes.CustomToolCallInputDone, item, ("input", input)));
         Done(events, item, item.Build(status, input));
     }
 
