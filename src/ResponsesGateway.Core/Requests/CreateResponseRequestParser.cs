@@ -239,11 +239,7 @@ public static class CreateResponseRequestParser
                 }
                 tool.Remove("function");
             }
-            var name = RequireString(tool, "name", param + ".name");
-            if (name.Length == 0 || name.Length > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
-            {
-                throw GatewayErrors.InvalidValue(param + ".name", "a function name must be 1 to 64 characters of a-z, A-Z, 0-9, underscores, dots or dashes.");
-            }
+            ToolNames.Check(RequireString(tool, "name", param + ".name"), param + ".name", "function");
             if (!JsonKinds.IsNull(tool["parameters"]) && tool["parameters"] is not JsonObject)
             {
                 throw GatewayErrors.InvalidType(param + ".parameters", "an object", JsonKinds.Describe(tool["parameters"]));

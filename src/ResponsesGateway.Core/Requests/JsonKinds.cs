@@ -3,8 +3,11 @@ using System.Text.Json.Nodes;
 
 namespace ResponsesGateway.Core.Requests;
 
-/// <summary>Names JSON value kinds the way OpenAI's error messages do ("expected a string, but got an array instead").</summary>
-internal static class JsonKinds
+/// <summary>
+/// Names JSON value kinds the way OpenAI's error messages do ("expected a string, but got an array instead"). Public for
+/// the adapters that validate parts of a request only they understand (the chat upstream's custom tools).
+/// </summary>
+public static class JsonKinds
 {
     public static JsonValueKind Kind(JsonNode? node) => node?.GetValueKind() ?? JsonValueKind.Null;
 

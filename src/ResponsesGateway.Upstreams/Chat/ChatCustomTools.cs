@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ResponsesGateway.Core.Errors;
+using ResponsesGateway.Core.Requests;
 
 namespace ResponsesGateway.Upstreams.Chat;
 
@@ -35,17 +36,14 @@ internal static class ChatCustomTools
         {
             null => throw GatewayErrors.MissingParameter(param + ".name"),
             var node when JsonText.Of(node) is { } text => text,
-            var node => throw GatewayErrors.InvalidType(param + ".name", "a string", Describe(node)),
+            var node => throw GatewayErrors.InvalidType(param + ".name", "a string", JsonKinds.Describe(node)),
         };
-        if (name.Length == 0 || name.Length > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
-        {
-            throw GatewayErrors.InvalidValue(param + ".name", "a tool name must be 1 to 64 characters of a-z, A-Z, 0-9, underscores, dots or dashes.");
-        }
+        ToolNames.Check(name, param + ".name", "tool");
         var description = tool["description"] switch
         {
             null => null,
             var node when JsonText.Of(node) is { } text => text,
-            var node => throw GatewayErrors.InvalidType(param + ".description", "a string", Describe(node)),
+            var node => throw GatewayErrors.InvalidType(param + ".description", "a string", JsonKinds.Describe(node)),
         };
         var note = FormatNote(tool["format"], param + ".format");
         var function = new JsonObject
@@ -72,7 +70,7 @@ internal static class ChatCustomTools
         }
         if (format is not JsonObject obj)
         {
-            throw GatewayErrors.InvalidType(param, "an object", Describe(format));
+            throw GatewayErrors.InvalidType(param, "an object", JsonKinds.Describe(format));
         }
         switch (JsonText.Of(obj["type"]))
         {
@@ -118,14 +116,4 @@ internal static class ChatCustomTools
         }
         return arguments;
     }
-
-    private static string Describe(JsonNode? node) => node?.GetValueKind() switch
-    {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.String => "a string",
-        _ => "null",
-    };
 }
