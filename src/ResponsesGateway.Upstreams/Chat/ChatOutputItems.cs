@@ -85,10 +85,11 @@ internal sealed class ChatToolCall
     public int Sent { get; set; }
 
     /// <summary>The item once opened: a <see cref="ChatFunctionCallItem"/>, or a <see cref="ChatCustomToolCallItem"/> when the name is a custom tool's.</summary>
-    public ChatOutputItem? Item { get; set; }
+    public ChatToolCallItem? Item { get; set; }
 }
 
-internal sealed class ChatFunctionCallItem(int outputIndex, string callId, string name, StringBuilder arguments) : ChatOutputItem(outputIndex, ResponseIds.NewItemId("fc"))
+/// <summary>A tool call the model made: its call id, name and the argument fragments received so far.</summary>
+internal abstract class ChatToolCallItem(int outputIndex, string id, string callId, string name, StringBuilder arguments) : ChatOutputItem(outputIndex, id)
 {
     /// <summary>Every argument fragment received so far (shared with the <see cref="ChatToolCall"/> that feeds it).</summary>
     public StringBuilder Arguments { get; } = arguments;
@@ -97,17 +98,24 @@ internal sealed class ChatFunctionCallItem(int outputIndex, string callId, strin
 
     public string Name { get; } = name;
 
-    public JsonObject Build(string status, string arguments) => new()
+    /// <summary>The item with its <c>arguments</c> (function call) or <c>input</c> (custom tool call).</summary>
+    public abstract JsonObject Build(string status, string payload);
+
+    public JsonObject Added() => Build(ResponseStatuses.InProgress, "");
+}
+
+internal sealed class ChatFunctionCallItem(int outputIndex, string callId, string name, StringBuilder arguments)
+    : ChatToolCallItem(outputIndex, ResponseIds.NewItemId("fc"), callId, name, arguments)
+{
+    public override JsonObject Build(string status, string payload) => new()
     {
         ["id"] = Id,
         ["type"] = "function_call",
         ["status"] = status,
-        ["arguments"] = arguments,
+        ["arguments"] = payload,
         ["call_id"] = CallId,
         ["name"] = Name,
     };
-
-    public JsonObject Added() => Build(ResponseStatuses.InProgress, "");
 }
 
 /// <summary>
@@ -115,24 +123,16 @@ internal sealed class ChatFunctionCallItem(int outputIndex, string callId, strin
 /// arguments are buffered until the call closes, because the input is a JSON string value that arrives split at
 /// arbitrary points (escapes included); the input then goes out as one delta and its done event.
 /// </summary>
-internal sealed class ChatCustomToolCallItem(int outputIndex, string callId, string name, StringBuilder arguments) : ChatOutputItem(outputIndex, ResponseIds.NewItemId("ctc"))
+internal sealed class ChatCustomToolCallItem(int outputIndex, string callId, string name, StringBuilder arguments)
+    : ChatToolCallItem(outputIndex, ResponseIds.NewItemId("ctc"), callId, name, arguments)
 {
-    /// <summary>Every argument fragment received so far (shared with the <see cref="ChatToolCall"/> that feeds it).</summary>
-    public StringBuilder Arguments { get; } = arguments;
-
-    public string CallId { get; } = callId;
-
-    public string Name { get; } = name;
-
-    public JsonObject Build(string status, string input) => new()
+    public override JsonObject Build(string status, string payload) => new()
     {
         ["id"] = Id,
         ["type"] = "custom_tool_call",
         ["status"] = status,
         ["call_id"] = CallId,
         ["name"] = Name,
-        ["input"] = input,
+        ["input"] = payload,
     };
-
-    public JsonObject Added() => Build(ResponseStatuses.InProgress, "");
 }

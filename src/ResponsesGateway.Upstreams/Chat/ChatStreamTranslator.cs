@@ -308,21 +308,11 @@ internal sealed class ChatStreamTranslator
     private void OpenToolCall(List<JsonObject> events, ChatToolCall call)
     {
         CloseReasoning(events);
-        JsonObject added;
-        if (_customTools.Contains(call.Name!))
-        {
-            var custom = new ChatCustomToolCallItem(_items.Count, call.CallId!, call.Name!, call.Arguments);
-            call.Item = custom;
-            added = custom.Added();
-        }
-        else
-        {
-            var function = new ChatFunctionCallItem(_items.Count, call.CallId!, call.Name!, call.Arguments);
-            call.Item = function;
-            added = function.Added();
-        }
+        call.Item = _customTools.Contains(call.Name!)
+            ? new ChatCustomToolCallItem(_items.Count, call.CallId!, call.Name!, call.Arguments)
+            : new ChatFunctionCallItem(_items.Count, call.CallId!, call.Name!, call.Arguments);
         _items.Add(call.Item);
-        events.Add(new JsonObject { ["type"] = StreamEventTypes.OutputItemAdded, ["output_index"] = call.Item.OutputIndex, ["item"] = added });
+        events.Add(new JsonObject { ["type"] = StreamEventTypes.OutputItemAdded, ["output_index"] = call.Item.OutputIndex, ["item"] = call.Item.Added() });
     }
 
     private static void SendArguments(List<JsonObject> events, ChatToolCall call)
