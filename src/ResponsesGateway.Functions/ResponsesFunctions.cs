@@ -46,4 +46,16 @@ public sealed class ResponsesFunctions(ResponsesEndpoints endpoints)
         await endpoints.ListModelsAsync(req.HttpContext);
         return new EmptyResult();
     }
+
+    /// <summary>
+    /// Every request no other function took: 404, or 405 for a known path with another method, in the OpenAI
+    /// envelope instead of the host's empty 404. The Functions host tries routes in the order of function names, not
+    /// by specificity, so this catch-all is named to sort after every other function.
+    /// </summary>
+    [Function("ZzUnmatchedRoute")]
+    public async Task<IActionResult> Unmatched([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "patch", "delete", "head", "options", Route = "{*path}")] HttpRequest req)
+    {
+        await UnmatchedRequests.WriteAsync(req.HttpContext);
+        return new EmptyResult();
+    }
 }

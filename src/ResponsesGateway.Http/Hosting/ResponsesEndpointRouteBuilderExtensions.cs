@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using ResponsesGateway.Http.Endpoints;
-using ResponsesGateway.Http.Errors;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -18,9 +17,8 @@ public static class ResponsesEndpointRouteBuilderExtensions
         app.MapDelete("/v1/responses/{id}", c => Handlers(c).DeleteAsync(c, Id(c)));
         app.MapGet("/v1/responses/{id}/input_items", c => Handlers(c).ListInputItemsAsync(c, Id(c)));
         app.MapGet("/v1/models", c => Handlers(c).ListModelsAsync(c));
-        // Anything else still answers in the OpenAI envelope, never with an empty body or HTML.
-        app.MapFallback(c => GatewayErrorWriter.WriteAsync(c, StatusCodes.Status404NotFound,
-            $"Invalid URL ({c.Request.Method} {c.Request.Path}).", code: "unknown_url"));
+        // Anything else still answers in the OpenAI envelope (404, or 405 for a known path), never an empty body or HTML.
+        app.MapFallback(UnmatchedRequests.WriteAsync);
         return app;
     }
 

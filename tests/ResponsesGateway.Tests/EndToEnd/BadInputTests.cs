@@ -126,4 +126,18 @@ public sealed class BadInputTests(GatewayFixture fixture)
         Assert.Equal(404, (int)response.StatusCode);
         AssertError(await ReadObjectAsync(response), null, "unknown_url");
     }
+
+    [Theory]
+    [InlineData("PUT", "/v1/responses", "POST")]
+    [InlineData("GET", "/v1/responses", "POST")]
+    [InlineData("PATCH", "/v1/responses/resp_abc", "GET, DELETE")]
+    [InlineData("POST", "/v1/models", "GET")]
+    public async Task WrongMethod_Returns405EnvelopeWithAllow(string method, string path, string allow)
+    {
+        using var response = await _client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(405, (int)response.StatusCode);
+        Assert.Equal(allow, string.Join(", ", response.Content.Headers.Allow));
+        AssertError(await ReadObjectAsync(response), null, "method_not_allowed");
+    }
 }

@@ -1,0 +1,82 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using ResponsesGateway.MockUpstream;
+using ResponsesGateway.TestSupport;
+using ResponsesGateway.Tests.Infrastructure;
+
+namespace ResponsesGateway.Tests.FunctionsHost;
+
+/// <summary>
+/// The Functions app as it runs for real: the built ResponsesGateway.Functions worker under the stand-in host, on a
+/// real Azurite and the mock upstream. Its settings are local.settings.sample.json's <c>Values</c>, as Core Tools
+/// would pass them, with only the addresses, the keys and two test values changed.
+/// </summary>
+public sealed class FunctionsAppFixture : IAsyncLifetime
+{
+    public const string KeyA = GatewayHost.KeyA;
+    public const string KeyB = GatewayHost.KeyB;
+
+    public AzuriteServer Azurite { get; private set; } = null!;
+
+    public MockUpstreamServer Mock { get; private set; } = null!;
+
+    public FunctionsHostStandIn Host { get; private set; } = null!;
+
+    public static string AppDirectory =>
+        typeof(FunctionsAppFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "FunctionsAppDirectory").Value!;
+
+    public async Task InitializeAsync()
+    {
+        Azurite = await AzuriteServer.StartAsync();
+        Mock = await MockUpstreamServer.StartAsync();
+
+        var sample = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepositoryRoot.Path, "local.settings.sample.json")))!;
+        var settings = sample["Values"]!.AsObject().ToDictionary(p => p.Key, p => (string?)p.Value ?? "");
+        settings["AzureWebJobsStorage"] = Azurite.ConnectionString;
+        settings["Storage__ConnectionString"] = Azurite.ConnectionString;
+        settings["Storage__TableName"] = "f" + Guid.NewGuid().ToString("N")[..20];
+        settings["Upstreams__default__BaseUrl"] = Mock.BaseUrl.ToString();
+        settings.Remove("Gateway__ApiKeys__default");
+        settings["Gateway__ApiKeys__tenant-a"] = KeyA;
+        settings["Gateway__ApiKeys__tenant-b"] = KeyB;
+        // A keep-alive comment within a short stall, and a retention under which every stored chain has expired
+        // (the sweep runs only when a test invokes the timer).
+        settings["Gateway__KeepAliveSeconds"] = "1";
+        settings["Storage__RetentionDays"] = "0";
+        settings["Logging__LogLevel__Default"] = "Warning";
+
+        Host = await FunctionsHostStandIn.StartAsync(AppDirectory, settings);
+    }
+
+    public HttpClient CreateClient(string? key = KeyA)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = Host.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        }
+        return client;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+        if (Mock is not null)
+        {
+            await Mock.DisposeAsync();
+        }
+        if (Azurite is not null)
+        {
+            await Azurite.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class FunctionsAppCollection : ICollectionFixture<FunctionsAppFixture>
+{
+    public const string Name = "functions-app";
+}

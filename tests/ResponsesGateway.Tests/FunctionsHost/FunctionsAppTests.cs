@@ -1,0 +1,218 @@
+using System.ClientModel;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using OpenAI.Responses;
+using ResponsesGateway.Tests.Infrastructure;
+using static ResponsesGateway.Tests.Infrastructure.GatewayHttp;
+
+namespace ResponsesGateway.Tests.FunctionsHost;
+
+/// <summary>
+/// The Functions app end to end: the real worker under the stand-in host, every route over real HTTP through the
+/// host's forwarding, and the retention timer. What passes here is what `func start` and Azure run.
+/// </summary>
+[Collection(FunctionsAppCollection.Name)]
+public sealed class FunctionsAppTests(FunctionsAppFixture app)
+{
+    [Fact]
+    public void Worker_ReportsEveryFunction()
+    {
+        Assert.Equal(
+            ["CreateResponse", "DeleteResponse", "GetResponse", "ListInputItems", "ListModels", "RetentionSweep", "ZzUnmatchedRoute"],
+            app.Host.FunctionNames.Order(StringComparer.Ordinal).ToArray());
+    }
+
+    [Fact]
+    public async Task JsonCreate_ChainsAcrossInvocations_AndEveryStoredRouteAnswers()
+    {
+        using var client = app.CreateClient();
+        var marker = Guid.NewGuid().ToString("N");
+
+        var (status, first) = await PostAsync(client, "/v1/responses", $$"""{"model":"mock-model","input":"first {{marker}}"}""");
+        Assert.True(status == 200, $"{status} {first.ToJsonString()}\n{app.Host.Diagnostics}");
+        Assert.Equal("completed", (string?)first["status"]);
+        var firstId = (string)first["id"]!;
+        Assert.StartsWith("resp_", firstId);
+
+        var (status2, second) = await PostAsync(client, "/v1/responses", $$"""{"model":"mock-model","input":"second","previous_response_id":"{{firstId}}"}""");
+        Assert.Equal(200, status2);
+        var secondId = (string)second["id"]!;
+        Assert.Equal(firstId, (string?)second["previous_response_id"]);
+        // The upstream got the expanded history: the first turn's input and answer, then the new input.
+        var upstreamBody = JsonNode.Parse(app.Mock.LastRequest!.Body)!;
+        var history = upstreamBody["input"]!.ToJsonString();
+        Assert.Contains($"first {marker}", history);
+        Assert.Contains($"Mock reply to: first {marker}", history);
+        Assert.Null(upstreamBody["previous_response_id"]);
+
+        using (var get = await client.GetAsync($"/v1/responses/{secondId}"))
+        {
+            var body = await ReadObjectAsync(get);
+            Assert.Equal(200, (int)get.StatusCode);
+            Assert.Equal(secondId, (string?)body["id"]);
+            Assert.Equal("Mock reply to: second", (string?)body["output"]![0]!["content"]![0]!["text"]);
+        }
+
+        using (var items = await client.GetAsync($"/v1/responses/{secondId}/input_items?order=asc"))
+        {
+            var body = await ReadObjectAsync(items);
+            Assert.Equal(200, (int)items.StatusCode);
+            Assert.Equal("list", (string?)body["object"]);
+            var texts = body["data"]!.AsArray().Select(i => i!["content"]![0]!["text"]!.GetValue<string>()).ToArray();
+            Assert.Equal([$"first {marker}", $"Mock reply to: first {marker}", "second"], texts);
+        }
+
+        // Another tenant's key sees nothing.
+        using (var foreign = app.CreateClient(FunctionsAppFixture.KeyB))
+        using (var get = await foreign.GetAsync($"/v1/responses/{secondId}"))
+        {
+            Assert.Equal(404, (int)get.StatusCode);
+            AssertError(await ReadObjectAsync(get), null, null);
+        }
+
+        using (var delete = await client.DeleteAsync($"/v1/responses/{secondId}"))
+        {
+            var body = await ReadObjectAsync(delete);
+            Assert.Equal(200, (int)delete.StatusCode);
+            Assert.Equal(secondId, (string?)body["id"]);
+            Assert.Equal("response.deleted", (string?)body["object"]);
+            Assert.Equal(true, (bool?)body["deleted"]);
+        }
+        using (var gone = await client.GetAsync($"/v1/responses/{secondId}"))
+        {
+            Assert.Equal(404, (int)gone.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task SseCreate_EventsArriveAsTheyAreMade_WithKeepAlivesDuringAStall()
+    {
+        using var client = app.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/responses")
+        {
+            Content = Json("""{"model":"mock-stall-2500","input":"stall please","stream":true}"""),
+        };
+        var clock = Stopwatch.StartNew();
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+
+        // Each line with the time it reached the client.
+        var lines = new List<(TimeSpan At, string Line)>();
+        using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync()))
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                lines.Add((clock.Elapsed, line));
+            }
+        }
+
+        var raw = string.Join("\n", lines.Select(l => l.Line)) + "\n";
+        var stream = new SseStream(raw);
+        EventSequenceChecker.Check(stream);
+        Assert.Equal("response.completed", stream.Events[^1].Type);
+
+        var firstDelta = lines.First(l => l.Line == "event: response.output_text.delta").At;
+        var completed = lines.First(l => l.Line == "event: response.completed").At;
+        // The mock stalls 2.5 s after its first delta: a host that buffered would deliver both at once.
+        Assert.True(completed - firstDelta > TimeSpan.FromSeconds(2), $"first delta at {firstDelta}, completed at {completed}: the stream was buffered");
+        var keepAlives = lines.Where(l => l.Line.StartsWith(':') && l.At > firstDelta && l.At < completed).ToList();
+        Assert.True(keepAlives.Count >= 1, "no keep-alive comment reached the client during the stall");
+        Assert.True(keepAlives[0].At - firstDelta < TimeSpan.FromSeconds(2), $"the first keep-alive came {keepAlives[0].At - firstDelta} after the delta");
+    }
+
+    [Fact]
+    public async Task OfficialSdk_StreamsAndChains_ThroughTheFunctionsHost()
+    {
+        var client = new ResponsesClient(new ApiKeyCredential(FunctionsAppFixture.KeyA), new ResponsesClientOptions { Endpoint = new Uri(app.Host.BaseUrl, "/v1") });
+        ResponseResult first = await client.CreateResponseAsync("mock-model", "sdk first", previousResponseId: null);
+        Assert.Equal(ResponseStatus.Completed, first.Status);
+
+        var text = "";
+        ResponseResult? completed = null;
+        await foreach (var update in await client.CreateResponseStreamingAsync("mock-model", "sdk second", previousResponseId: first.Id))
+        {
+            switch (update)
+            {
+                case StreamingResponseOutputTextDeltaUpdate delta:
+                    text += delta.Delta;
+                    break;
+                case StreamingResponseCompletedUpdate done:
+                    completed = done.Response;
+                    break;
+            }
+        }
+
+        Assert.Equal("Mock reply to: sdk second", text);
+        Assert.NotNull(completed);
+        Assert.Equal(first.Id, completed!.PreviousResponseId);
+    }
+
+    [Fact]
+    public async Task Models_AndA401_InTheEnvelope()
+    {
+        using (var client = app.CreateClient())
+        using (var models = await client.GetAsync("/v1/models"))
+        {
+            var body = await ReadObjectAsync(models);
+            Assert.Equal(200, (int)models.StatusCode);
+            Assert.Equal("list", (string?)body["object"]);
+        }
+
+        using var anonymous = app.CreateClient(key: null);
+        using var response = await anonymous.PostAsync("/v1/responses", Json("""{"model":"mock-model","input":"hi"}"""));
+        Assert.Equal(401, (int)response.StatusCode);
+        AssertError(await ReadObjectAsync(response), null, "invalid_api_key");
+    }
+
+    [Theory]
+    [InlineData("GET", "/v1/nothing")]
+    [InlineData("GET", "/")]
+    [InlineData("POST", "/v1/chat/completions")]
+    [InlineData("GET", "/v1/responses/resp_x/input_items/extra")]
+    public async Task UnknownPath_Is404_InTheEnvelope(string method, string path)
+    {
+        using var client = app.CreateClient();
+        using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = method == "POST" ? Json("{}") : null });
+
+        Assert.Equal(404, (int)response.StatusCode);
+        AssertError(await ReadObjectAsync(response), null, "unknown_url");
+    }
+
+    [Theory]
+    [InlineData("PUT", "/v1/responses", "POST")]
+    [InlineData("GET", "/v1/responses", "POST")]
+    [InlineData("POST", "/v1/models", "GET")]
+    [InlineData("PATCH", "/v1/responses/resp_abc", "GET, DELETE")]
+    public async Task WrongMethod_Is405_InTheEnvelope(string method, string path, string allow)
+    {
+        using var client = app.CreateClient();
+        using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(405, (int)response.StatusCode);
+        Assert.Equal(allow, string.Join(", ", response.Content.Headers.Allow));
+        AssertError(await ReadObjectAsync(response), null, "method_not_allowed");
+    }
+
+    [Fact]
+    public async Task RetentionTimer_SweepsAnExpiredChain()
+    {
+        using var client = app.CreateClient();
+        var (status, created) = await PostAsync(client, "/v1/responses", """{"model":"mock-model","input":"expires"}""");
+        Assert.Equal(200, status);
+        var id = (string)created["id"]!;
+        using (var before = await client.GetAsync($"/v1/responses/{id}"))
+        {
+            Assert.Equal(200, (int)before.StatusCode);
+        }
+
+        // Retention is 0 days here: once the turn is older than "now", the sweep removes it.
+        await Task.Delay(50);
+        var result = await app.Host.InvokeTimerAsync("RetentionSweep");
+        Assert.True(result.Result.Status == Rpc.StatusResult.Types.Status.Success, $"{result.Result.Exception?.Message}\n{app.Host.Diagnostics}");
+
+        using var after = await client.GetAsync($"/v1/responses/{id}");
+        Assert.Equal(404, (int)after.StatusCode);
+        AssertError(await ReadObjectAsync(after), null, null);
+    }
+}
