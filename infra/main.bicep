@@ -258,7 +258,7 @@ var gatewayClientKeySecretName = 'gateway-client-key-default'
 var upstreamApiKeySecretName = 'upstream-default-api-key'
 var grantOpenAiRole = upstreamAuth == 'managed-identity' && !empty(azureOpenAiResourceName)
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
   location: location
   tags: tags

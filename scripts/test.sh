@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: unit, Azurite-backed storage, end-to-end SSE over real HTTP, SDK compatibility, infra checks.
-# Installs what the tests need (the Node tools: Azurite, the OpenAI JS SDK, the Bicep grammar); the tests start
+# Installs what the tests need (the Node tools: Azurite, the OpenAI JS SDK; the Bicep CLI comes from NuGet); the tests start
 # Azurite and the mock upstream themselves on free loopback ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -d tools/node_modules/azurite ] || [ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]; then
-  echo "Installing Node tools (Azurite, openai, tree-sitter-bicep) into tools/node_modules..."
+  echo "Installing Node tools (Azurite, openai) into tools/node_modules..."
   npm ci --prefix tools --no-audit --no-fund --loglevel=error
 fi
 

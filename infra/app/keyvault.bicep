@@ -13,7 +13,7 @@ param upstreamApiKeySecretName string
 @description('Empty: no secret is written (e.g. upstream auth with a managed identity).')
 param upstreamApiKey string = ''
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   name: name
   location: location
   tags: tags
@@ -30,7 +30,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 }
 
-resource gatewayClientKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+resource gatewayClientKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   parent: vault
   name: gatewayClientKeySecretName
   properties: {
@@ -39,7 +39,7 @@ resource gatewayClientKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' =
   }
 }
 
-resource upstreamApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(upstreamApiKey)) {
+resource upstreamApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(upstreamApiKey)) {
   parent: vault
   name: upstreamApiKeySecretName
   properties: {

@@ -6,7 +6,7 @@ param tags object = {}
 param deploymentContainerName string
 param tableName string = 'responses'
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
   name: name
   location: location
   tags: tags
