@@ -20,7 +20,7 @@ public sealed class AzuriteServer : IAsyncDisposable
     public const string AccountKey =
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
     private readonly string _executable;
     private readonly string _workDirectory;
@@ -48,7 +48,7 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
-    /// <summary>Starts Azurite on a free port and waits (up to 30 s) until it accepts connections.</summary>
+    /// <summary>Starts Azurite on a free port and waits (up to 90 s) until it accepts connections.</summary>
     public static Task<AzuriteServer> StartAsync(CancellationToken cancellationToken = default) => StartAsync(persistent: false, cancellationToken);
 
     /// <summary>Like <see cref="StartAsync(CancellationToken)"/>, with the data on disk so that it survives <see cref="RestartAsync"/>.</summary>

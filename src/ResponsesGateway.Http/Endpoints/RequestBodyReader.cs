@@ -10,15 +10,18 @@ internal static class RequestBodyReader
 {
     public static async Task<byte[]> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
-        if (request.ContentLength is { } declared && declared > limit)
-        {
-            throw GatewayErrors.BodyTooLarge(limit);
-        }
-        // The server's own limit would answer with a bare 413; ours answers in the envelope.
+        // The server's own limit would answer with a bare 413; ours answers in the envelope. Lifted before the
+        // declared-length check too: with the server's limit in force, a body refused here would make the server
+        // abort the connection while it discards the unread rest (the Functions worker's Kestrel stops at 30 MB),
+        // and a proxy in front (the Functions host) would answer with its own error instead of our 413.
         var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (sizeFeature is { IsReadOnly: false })
         {
             sizeFeature.MaxRequestBodySize = null;
+        }
+        if (request.ContentLength is { } declared && declared > limit)
+        {
+            throw GatewayErrors.BodyTooLarge(limit);
         }
         var initial = (int)Math.Min(request.ContentLength ?? 16 * 1024, limit + 1);
         var buffer = new ArrayBufferWriter<byte>(Math.Max(initial, 256));

@@ -165,6 +165,27 @@ public sealed class FunctionsAppTests(FunctionsAppFixture app)
         AssertError(await ReadObjectAsync(response), null, "invalid_api_key");
     }
 
+    [Fact]
+    public async Task BodyLimit_IsTheGatewaysOwn_NotTheWorkerKestrels()
+    {
+        // The worker's Kestrel alone would stop at 30,000,000 bytes with a bare 413; the gateway's limit is 32 MiB.
+        using var client = app.CreateClient();
+        var accepted = """{"model":"mock-model","store":false,"input":"big""" + new string('a', 31_000_000) + "\"}";
+        using (var response = await client.PostAsync("/v1/responses", Json(accepted)))
+        {
+            var body = await ReadObjectAsync(response);
+            Assert.True((int)response.StatusCode == 200, body.ToJsonString());
+            Assert.Equal("completed", (string?)body["status"]);
+        }
+
+        var refused = """{"model":"mock-model","store":false,"input":"big""" + new string('a', 34_000_000) + "\"}";
+        using (var response = await client.PostAsync("/v1/responses", Json(refused)))
+        {
+            Assert.True(413 == (int)response.StatusCode, app.Host.Diagnostics);
+            AssertError(await ReadObjectAsync(response), null, "request_too_large");
+        }
+    }
+
     [Theory]
     [InlineData("GET", "/v1/nothing")]
     [InlineData("GET", "/")]
