@@ -36,11 +36,13 @@ public static class GatewayErrors
     public static GatewayException ModelNotFound(string model) => new(404, new ApiError(
         $"The model `{model}` does not exist or you do not have access to it.", ApiErrorTypes.InvalidRequest, "model", "model_not_found"));
 
+    // Ids come from the URL or the body unvalidated (a well-formed id is only checked for by the store lookup), so the
+    // echo is clipped: a 6,000-character id must not come back whole in the message.
     public static GatewayException ResponseNotFound(string id) => new(404, new ApiError(
-        $"Response with id '{id}' not found.", ApiErrorTypes.InvalidRequest, null, null));
+        $"Response with id '{Clip(id)}' not found.", ApiErrorTypes.InvalidRequest, null, null));
 
     public static GatewayException PreviousResponseNotFound(string id) => new(400, new ApiError(
-        $"Previous response with id '{id}' not found.", ApiErrorTypes.InvalidRequest, "previous_response_id", "previous_response_not_found"));
+        $"Previous response with id '{Clip(id)}' not found.", ApiErrorTypes.InvalidRequest, "previous_response_id", "previous_response_not_found"));
 
     public static GatewayException NotFound(string message) => new(404, new ApiError(
         message, ApiErrorTypes.InvalidRequest, null, null));
@@ -68,6 +70,14 @@ public static class GatewayErrors
     public static GatewayException RateLimited(string what, int retryAfterSeconds) => new(429, new ApiError(
         $"Rate limit reached for this API key on {what}. Please try again in {retryAfterSeconds}s.",
         ApiErrorTypes.Requests, null, "rate_limit_exceeded")) { RetryAfterSeconds = retryAfterSeconds };
+
+    /// <summary>
+    /// A client-supplied value as echoed in an error message: at most <see cref="MaxEchoedChars"/> characters, then an
+    /// ellipsis. Errors are logged and shown to people; the full value helps neither.
+    /// </summary>
+    public static string Clip(string value) => value.Length <= MaxEchoedChars ? value : value[..MaxEchoedChars] + "…";
+
+    public const int MaxEchoedChars = 64;
 
     public static GatewayException Internal() => new(500, new ApiError(
         "The server had an error while processing your request.", ApiErrorTypes.Server, null, null));

@@ -16,6 +16,14 @@ internal static class ChatRequestMapper
     public static JsonObject Map(UpstreamRequest request, ChatCapabilities capabilities, string upstreamName, bool stream, ILogger logger)
     {
         var body = request.Body;
+        // A stored prompt lives at the provider (OpenAI's prompt templates); a chat server has nothing to expand it from,
+        // and dropping it would run the model without its instructions.
+        if (body["prompt"] is JsonObject)
+        {
+            throw GatewayErrors.InvalidRequest(
+                $"The 'prompt' parameter (a stored prompt reference) is not supported for this model: its upstream '{upstreamName}' speaks Chat Completions, which has no stored prompts. Send the prompt's text as 'instructions' instead.",
+                "prompt", "unsupported_parameter");
+        }
         var chat = new JsonObject { ["model"] = JsonText.Of(body["model"]) ?? request.Original.Model };
 
         var tools = MapTools(body["tools"] as JsonArray, upstreamName);
