@@ -78,6 +78,9 @@ param upstreamModelMap string = ''
 @description('Upstreams__default__Fallback: name of another configured upstream that serves these models when this one fails before answering; empty: none.')
 param upstreamFallback string = ''
 
+@description('Upstreams__default__PassErrorMessages: pass the upstream\'s own 4xx error messages to clients (they may name the operator\'s account); false: the gateway\'s wording.')
+param upstreamPassErrorMessages bool = false
+
 // Capability profile of a `chat` upstream (ignored for `responses`); defaults suit a generic OpenAI-compatible server.
 @allowed([
   'system'
@@ -368,6 +371,7 @@ var gatewaySettings = {
   Upstreams__default__Models: upstreamModels
   Upstreams__default__ModelMap: upstreamModelMap
   Upstreams__default__Fallback: upstreamFallback
+  Upstreams__default__PassErrorMessages: string(upstreamPassErrorMessages)
   Upstreams__default__ChatSystemRole: upstreamChatSystemRole
   Upstreams__default__ChatMaxTokensField: upstreamChatMaxTokensField
   Upstreams__default__ChatReasoningField: upstreamChatReasoningField

@@ -196,19 +196,20 @@ public sealed partial class ResponsesService
             UpstreamFailure.Connect => GatewayErrors.UpstreamUnreachable(upstream),
             UpstreamFailure.Timeout => GatewayErrors.UpstreamTimeout(upstream),
             UpstreamFailure.BadStatus when e.StatusCode is 401 or 403 => GatewayErrors.UpstreamUnauthorized(upstream, e.StatusCode.Value),
-            UpstreamFailure.BadStatus when e.StatusCode is >= 400 and < 500 => UpstreamClientError(e),
+            UpstreamFailure.BadStatus when e.StatusCode is >= 400 and < 500 => UpstreamClientError(upstream, responseId, e),
             UpstreamFailure.BadStatus => GatewayErrors.UpstreamBadGateway(upstream, $"HTTP {e.StatusCode}."),
             UpstreamFailure.StreamInterrupted when e.Code is not null => GatewayErrors.UpstreamBadGateway(upstream, e.Message, e.Code),
             _ => GatewayErrors.UpstreamBadGateway(upstream, e.Message),
         };
     }
 
-    // Upstream 4xx other than auth: the client sees the upstream's status and its error envelope.
-    private static GatewayException UpstreamClientError(UpstreamException e)
+    // Upstream 4xx other than auth: the client sees the upstream's status, type, param and code, in the gateway's words
+    // unless the upstream is trusted with its own; the operator finds the upstream's whole body in the Debug log.
+    private GatewayException UpstreamClientError(string upstream, string responseId, UpstreamException e)
     {
-        var error = UpstreamErrorBody.TryParse(e.Body) ?? new Protocol.Errors.ApiError(
-            $"The upstream rejected the request (HTTP {e.StatusCode}).", Protocol.Errors.ApiErrorTypes.InvalidRequest, null, e.Code);
-        return new GatewayException(e.StatusCode!.Value, error) { RawBody = UpstreamErrorBody.TryParse(e.Body) is null ? null : e.Body, RetryAfterSeconds = e.RetryAfterSeconds };
+        Log.UpstreamRejected(_logger, upstream, responseId, e.StatusCode, e.Body ?? "");
+        var trusted = _router.Registrations.FirstOrDefault(r => r.Name == upstream)?.Options.PassErrorMessages ?? false;
+        return UpstreamClientErrors.From(e, trusted);
     }
 
     private static string UpstreamFailureMessage(string upstream, UpstreamException e) => e.Failure switch
