@@ -25,6 +25,15 @@ public static class GatewayErrors
     public static GatewayException BodyTooLarge(long limit) => new(413, new ApiError(
         $"The request body is larger than the limit of {limit} bytes.", ApiErrorTypes.InvalidRequest, null, "request_too_large"));
 
+    /// <summary>The body broke HTTP's framing (a bad chunk header, fewer bytes than <c>Content-Length</c>): the client's fault, a 400.</summary>
+    public static GatewayException UnreadableBody(string detail) => InvalidRequest(
+        $"The request body could not be read: {detail} (HINT: the body must match its Content-Length or be validly chunked.)", param: null, "invalid_request_body");
+
+    /// <summary>The body arrived too slowly (the server's minimum data rate) or stopped arriving: a 408, so the client may retry.</summary>
+    public static GatewayException BodyTimeout() => new(408, new ApiError(
+        "Reading the request body timed out: it arrived too slowly or stopped arriving. Please send the whole body promptly and try again.",
+        ApiErrorTypes.InvalidRequest, null, "request_timeout"));
+
     public static GatewayException MissingApiKey() => new(401, new ApiError(
         "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
         ApiErrorTypes.InvalidRequest, null, "invalid_api_key"));
