@@ -203,6 +203,10 @@ param gatewayUpstreamMaxEventBytes int = 16777216
 @description('Gateway__ChainCacheMegabytes: memory for recently used chain context, so continuing a chain reads one row; 0 turns it off.')
 param gatewayChainCacheMegabytes int = 64
 
+@minValue(0)
+@description('Gateway__ShutdownDrainSeconds: time running turns get to finish when the app stops (new turns: 503); streams still open then end with response.failed. Below the platform grace period.')
+param gatewayShutdownDrainSeconds int = 20
+
 @minValue(1)
 @description('Storage__RetentionDays: days a stored response is kept.')
 param storageRetentionDays int = 30
@@ -360,6 +364,7 @@ var gatewaySettings = {
   Gateway__UpstreamMaxRetryDelaySeconds: string(gatewayUpstreamMaxRetryDelaySeconds)
   Gateway__UpstreamMaxEventBytes: string(gatewayUpstreamMaxEventBytes)
   Gateway__ChainCacheMegabytes: string(gatewayChainCacheMegabytes)
+  Gateway__ShutdownDrainSeconds: string(gatewayShutdownDrainSeconds)
 
   Upstreams__default__Kind: upstreamKind
   Upstreams__default__BaseUrl: upstreamBaseUrl

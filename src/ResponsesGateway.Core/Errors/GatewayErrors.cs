@@ -69,6 +69,10 @@ public static class GatewayErrors
     public static GatewayException UpstreamTimeout(string upstream) => new(504, new ApiError(
         $"The upstream '{upstream}' did not answer in time.", ApiErrorTypes.Server, null, "upstream_timeout"));
 
+    /// <summary>503 while the host drains before stopping; <c>Retry-After</c> sends the client (or its load balancer) elsewhere.</summary>
+    public static GatewayException ShuttingDown() => new(503, new ApiError(
+        "The server is shutting down and takes no new requests. Please try again.", ApiErrorTypes.Server, null, "server_shutting_down")) { RetryAfterSeconds = 1 };
+
     public static GatewayException StorageUnavailable() => new(503, new ApiError(
         "The response store is unavailable; the response was not stored. Please try again later.", ApiErrorTypes.Server, null, "storage_unavailable"));
 

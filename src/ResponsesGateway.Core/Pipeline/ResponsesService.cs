@@ -36,9 +36,12 @@ public sealed partial class ResponsesService
     private readonly ILogger _logger;
     private readonly UpstreamCaller _upstreams;
     private readonly ChainResolver _chains;
+    private readonly GatewayShutdown _shutdown;
 
-    public ResponsesService(UpstreamRouter router, IResponseStore store, IOptions<GatewayOptions> options, TimeProvider time, ILogger<ResponsesService> logger)
+    public ResponsesService(UpstreamRouter router, IResponseStore store, IOptions<GatewayOptions> options, TimeProvider time, ILogger<ResponsesService> logger,
+        GatewayShutdown? shutdown = null)
     {
+        _shutdown = shutdown ?? new GatewayShutdown();
         _router = router;
         _store = store;
         _options = options.Value;
@@ -107,6 +110,12 @@ public sealed partial class ResponsesService
             Log.ClientGone(_logger, turn.Id);
             await stream.StoreInterruptedAsync();
         }
+        catch (OperationCanceledException) when (_shutdown.Cut.IsCancellationRequested)
+        {
+            Log.CutByShutdown(_logger, turn.Id);
+            await stream.FailAsync("server_shutting_down",
+                "The server shut down before the response was finished; what was generated so far is kept. Please try again.");
+        }
         catch (OperationCanceledException)
         {
             Log.TimedOut(_logger, turn.Id);
@@ -127,6 +136,11 @@ public sealed partial class ResponsesService
         catch (UpstreamCallFailedException e)
         {
             throw MapBeforeStream(e.Upstream, turn.Id, e.Failure);
+        }
+        catch (OperationCanceledException) when (!clientToken.IsCancellationRequested && _shutdown.Cut.IsCancellationRequested)
+        {
+            Log.CutByShutdown(_logger, turn.Id);
+            throw GatewayErrors.ShuttingDown();
         }
         catch (OperationCanceledException) when (!clientToken.IsCancellationRequested)
         {
@@ -219,9 +233,10 @@ public sealed partial class ResponsesService
         _ => $"The upstream '{upstream}' failed mid-stream: {e.Message}",
     };
 
+    // One token per turn: the client leaving, the total time running out, or the host's drain time ending.
     private CancellationTokenSource LinkedTimeout(CancellationToken cancellationToken)
     {
-        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Cut);
         source.CancelAfter(TimeSpan.FromSeconds(_options.RequestTimeoutSeconds));
         return source;
     }
