@@ -22,7 +22,7 @@ namespace ResponsesGateway.Core.Pipeline;
 /// 3. mint the id (in the parent's chain) and call the upstream with <c>store:false</c>, retrying and falling back
 ///    while nothing has reached the client yet (<see cref="UpstreamCaller"/>);
 /// 4. stamp the gateway's id on everything that comes back;
-/// 5. persist before the terminal event or the JSON body leaves (design invariant 2);
+/// 5. persist before the terminal event or the JSON body leaves (invariant 2 in docs/architecture.md);
 /// 6. when the stream breaks, close what is open, store the partial turn, and end with <c>response.failed</c>.
 /// </summary>
 public sealed partial class ResponsesService

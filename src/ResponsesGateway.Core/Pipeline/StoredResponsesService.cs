@@ -10,7 +10,7 @@ namespace ResponsesGateway.Core.Pipeline;
 
 /// <summary>
 /// GET, DELETE, input_items and stream replay of stored responses. Every path is scoped by the caller's key: another
-/// key's response answers exactly like a missing one (design invariant 5).
+/// key's response answers exactly like a missing one (invariant 5 in docs/architecture.md).
 /// </summary>
 public sealed class StoredResponsesService(IResponseStore store)
 {

@@ -7,7 +7,7 @@ namespace ResponsesGateway.Core.Requests;
 
 /// <summary>
 /// Parses and validates a create body. Every rejection is a 400 whose <c>param</c> names the field, raised before
-/// anything is sent upstream or stored (design invariant 7).
+/// anything is sent upstream or stored (invariant 7 in docs/architecture.md).
 /// </summary>
 public static class CreateResponseRequestParser
 {
