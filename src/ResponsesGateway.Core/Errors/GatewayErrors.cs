@@ -45,13 +45,13 @@ public static class GatewayErrors
     public static GatewayException ModelNotFound(string model) => new(404, new ApiError(
         $"The model `{model}` does not exist or you do not have access to it.", ApiErrorTypes.InvalidRequest, "model", "model_not_found"));
 
-    // Ids come from the URL or the body unvalidated (a well-formed id is only checked for by the store lookup), so the
-    // echo is clipped: a 6,000-character id must not come back whole in the message.
+    // Ids come from the URL or the body unvalidated, so only an id of the shape the gateway mints (69 characters) is
+    // echoed whole; anything else is clipped: a 6,000-character id must not come back whole in the message.
     public static GatewayException ResponseNotFound(string id) => new(404, new ApiError(
-        $"Response with id '{Clip(id)}' not found.", ApiErrorTypes.InvalidRequest, null, null));
+        $"Response with id '{EchoId(id)}' not found.", ApiErrorTypes.InvalidRequest, null, null));
 
     public static GatewayException PreviousResponseNotFound(string id) => new(400, new ApiError(
-        $"Previous response with id '{Clip(id)}' not found.", ApiErrorTypes.InvalidRequest, "previous_response_id", "previous_response_not_found"));
+        $"Previous response with id '{EchoId(id)}' not found.", ApiErrorTypes.InvalidRequest, "previous_response_id", "previous_response_not_found"));
 
     public static GatewayException NotFound(string message) => new(404, new ApiError(
         message, ApiErrorTypes.InvalidRequest, null, null));
@@ -91,6 +91,8 @@ public static class GatewayErrors
     public static string Clip(string value) => value.Length <= MaxEchoedChars ? value : value[..MaxEchoedChars] + "…";
 
     public const int MaxEchoedChars = 64;
+
+    private static string EchoId(string id) => Ids.ResponseIds.IsWellFormed(id) ? id : Clip(id);
 
     public static GatewayException Internal() => new(500, new ApiError(
         "The server had an error while processing your request.", ApiErrorTypes.Server, null, null));

@@ -94,6 +94,17 @@ public sealed class ValidationGapTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task UnknownIdOfTheGatewaysShape_IsEchoedWhole()
+    {
+        var id = "resp_" + new string('b', 64); // 69 characters, as the gateway mints them
+        using var response = await _client.GetAsync($"/v1/responses/{id}");
+        var body = await ReadObjectAsync(response);
+
+        Assert.Equal(404, (int)response.StatusCode);
+        Assert.Equal($"Response with id '{id}' not found.", (string?)body["error"]!["message"]);
+    }
+
+    [Fact]
     public async Task LongUnknownPreviousResponseId_IsClippedInThe400Message()
     {
         var id = "resp_" + new string('a', 250);
