@@ -92,6 +92,24 @@ public sealed class ShutdownTests(OutageFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JsonCreateStillWaitingForTheUpstream_Is503AfterTheDrainTime()
+    {
+        await using var gateway = await fixture.StartGatewayAsync(Settings(Table(), drainSeconds: "1"));
+        using var client = Client(gateway);
+
+        var pending = PostAsync(client, "/v1/responses", """{"model":"mock-slow-60000","input":"hi"}""");
+        await Task.Delay(500); // the request is in flight, waiting for the upstream's headers
+        var watch = Stopwatch.StartNew();
+        var stopping = gateway.StopAsync();
+        var (status, body) = await pending;
+        await stopping.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(503, status);
+        AssertError(body, null, "server_shutting_down", "server_error");
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(8));
+    }
+
+    [Fact]
     public async Task IdleGateway_StopsAtOnce()
     {
         await using var gateway = await fixture.StartGatewayAsync(Settings(Table(), drainSeconds: "20"));
