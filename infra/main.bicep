@@ -78,6 +78,9 @@ param upstreamModelMap string = ''
 @description('Upstreams__default__Fallback: name of another configured upstream that serves these models when this one fails before answering; empty: none.')
 param upstreamFallback string = ''
 
+@description('Upstreams__default__PassErrorMessages: pass the upstream\'s own 4xx error messages to clients (they may name the operator\'s account); false: the gateway\'s wording.')
+param upstreamPassErrorMessages bool = false
+
 // Capability profile of a `chat` upstream (ignored for `responses`); defaults suit a generic OpenAI-compatible server.
 @allowed([
   'system'
@@ -199,6 +202,10 @@ param gatewayUpstreamMaxEventBytes int = 16777216
 @minValue(0)
 @description('Gateway__ChainCacheMegabytes: memory for recently used chain context, so continuing a chain reads one row; 0 turns it off.')
 param gatewayChainCacheMegabytes int = 64
+
+@minValue(0)
+@description('Gateway__ShutdownDrainSeconds: time running turns get to finish when the app stops (new turns: 503); streams still open then end with response.failed. Below the platform grace period.')
+param gatewayShutdownDrainSeconds int = 20
 
 @minValue(1)
 @description('Storage__RetentionDays: days a stored response is kept.')
@@ -357,6 +364,7 @@ var gatewaySettings = {
   Gateway__UpstreamMaxRetryDelaySeconds: string(gatewayUpstreamMaxRetryDelaySeconds)
   Gateway__UpstreamMaxEventBytes: string(gatewayUpstreamMaxEventBytes)
   Gateway__ChainCacheMegabytes: string(gatewayChainCacheMegabytes)
+  Gateway__ShutdownDrainSeconds: string(gatewayShutdownDrainSeconds)
 
   Upstreams__default__Kind: upstreamKind
   Upstreams__default__BaseUrl: upstreamBaseUrl
@@ -368,6 +376,7 @@ var gatewaySettings = {
   Upstreams__default__Models: upstreamModels
   Upstreams__default__ModelMap: upstreamModelMap
   Upstreams__default__Fallback: upstreamFallback
+  Upstreams__default__PassErrorMessages: string(upstreamPassErrorMessages)
   Upstreams__default__ChatSystemRole: upstreamChatSystemRole
   Upstreams__default__ChatMaxTokensField: upstreamChatMaxTokensField
   Upstreams__default__ChatReasoningField: upstreamChatReasoningField

@@ -4,7 +4,8 @@ using Microsoft.Extensions.Hosting;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 
-// ASP.NET Core integration: the only model in which an HTTP trigger can stream (azure.md §1.3).
+// ASP.NET Core integration: the only model in which an HTTP trigger can stream; the others buffer the whole body
+// (docs/architecture.md, Layers).
 builder.ConfigureFunctionsWebApplication();
 
 // The same composition root as the standalone server; no network calls at start-up (Flex has a 30 s init limit).

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace ResponsesGateway.MockUpstream;
 
-/// <summary><c>POST /v1/responses</c>: the Response object (responses-api.md §4) and its SSE grammar (§5.3).</summary>
+/// <summary><c>POST /v1/responses</c>: the Response object with every field set or null, and its SSE event grammar.</summary>
 internal static class ResponsesProtocol
 {
     private enum Phase

@@ -5,7 +5,7 @@ using ResponsesGateway.Upstreams.Chat.Tests.Infrastructure;
 namespace ResponsesGateway.Upstreams.Chat.Tests;
 
 /// <summary>
-/// The edge cases of chat-translation.md §4 that live in the answer: each <c>Fixtures/NN-*.sse</c> chat transcript is
+/// The edge cases of the chat translation that live in the answer (docs/architecture.md, chat rules R8–R11): each <c>Fixtures/NN-*.sse</c> chat transcript is
 /// served by a fake <c>/chat/completions</c>, run through the real pipeline, and the Responses events must equal
 /// <c>NN-*.events</c> line for line, pass the sequence checker and validate against the OpenAPI schemas.
 /// </summary>

@@ -9,7 +9,7 @@ namespace ResponsesGateway.Upstreams.Chat.Tests;
 
 /// <summary>
 /// The non-streaming path (a whole <c>chat.completion</c>), its agreement with the stream, and DeepSeek thinking mode
-/// across turns (chat-translation.md §4 cases 6 and 10; known-failures.md item 38).
+/// across turns, which rejects a tool-call turn sent back without its reasoning (docs/architecture.md, chat rules R4 and R8).
 /// </summary>
 public sealed class JsonPathAndRoundTripTests
 {

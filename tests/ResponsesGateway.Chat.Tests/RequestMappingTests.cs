@@ -5,7 +5,7 @@ using static ResponsesGateway.Upstreams.Chat.Tests.Infrastructure.Mapping;
 
 namespace ResponsesGateway.Upstreams.Chat.Tests;
 
-/// <summary>Responses body → Chat Completions body: every rule of chat-translation.md §1 as the mapper applies it.</summary>
+/// <summary>Responses body → Chat Completions body: every request rule of the chat translation (docs/architecture.md, chat rules R1–R7) as the mapper applies it.</summary>
 public sealed class RequestMappingTests
 {
     [Theory]

@@ -5,7 +5,7 @@ using Xunit;
 namespace ResponsesGateway.TestSupport;
 
 /// <summary>
-/// The stream invariants of responses-api.md §5.2 and client-behaviors.md §6, checked on every stream a test produces:
+/// The stream invariants (invariant 6 in docs/architecture.md), as the official SDKs' stream accumulators rely on them, checked on every stream a test produces:
 /// dense sequence numbers from 0, <c>response.created</c> first, one response id everywhere, every item added with the
 /// next output_index and closed exactly once with the same id and type, item_id = the item's id, content parts added
 /// in order before their deltas, delta concatenation = done text/arguments/custom tool input (a completed

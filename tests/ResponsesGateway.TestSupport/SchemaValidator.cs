@@ -6,21 +6,21 @@ namespace ResponsesGateway.TestSupport;
 
 /// <summary>
 /// Validates emitted events and Responses against <c>Schemas/responses-schemas.json</c> (embedded; a copy of
-/// /work/shared/reference/openapi/responses-schemas.json, the openai-openapi f85dbe2 subset) with NJsonSchema. Each event is checked against the schema its <c>type</c> names in <c>ResponseStreamEvent</c>'s
+/// the Responses subset of OpenAI's OpenAPI document, openai/openai-openapi at f85dbe2) with NJsonSchema. Each event is checked against the schema its <c>type</c> names in <c>ResponseStreamEvent</c>'s
 /// <c>anyOf</c>, which gives a precise error instead of "matched none of 50 branches".
 ///
-/// Tolerances, each a documented spec-vs-wire discrepancy (responses-api.md §9) or a limit of the validator:
-/// 1. <c>oneOf</c> is read as <c>anyOf</c> (§9.1: the spec uses oneOf non-exclusively; an EasyInputMessage also
+/// Tolerances, each a documented spec-vs-wire discrepancy (where the live API and its published schema disagree) or a limit of the validator:
+/// 1. <c>oneOf</c> is read as <c>anyOf</c> (the spec uses oneOf non-exclusively; an EasyInputMessage also
 ///    matches InputMessage, so a strict validator rejects valid values);
 /// 2. <c>discriminator</c> objects are removed (an OpenAPI annotation, not a JSON Schema keyword; NJsonSchema would
 ///    read it as its own draft-4 string discriminator);
-/// 3. <c>usage: null</c> and <c>user: null</c> on a Response are removed before validation (§9.2: the API emits null
+/// 3. <c>usage: null</c> and <c>user: null</c> on a Response are removed before validation (the API emits null
 ///    until the response is terminal, and for user always, although both are typed non-nullable);
 /// 4. <c>response.error.code</c> values outside the spec's closed enum are validated as <c>server_error</c>: a failure
 ///    carries the upstream's own code (e.g. <c>upstream_overloaded</c>), as OpenAI itself does with
-///    <c>context_length_exceeded</c> / <c>insufficient_quota</c>, which the enum also lacks (responses-api.md §4.1);
+///    <c>context_length_exceeded</c> / <c>insufficient_quota</c>, which the enum also lacks;
 /// 5. <c>$ref</c>s are rewritten from <c>#/components/schemas/X</c> to <c>#/definitions/X</c> (where NJsonSchema looks).
-/// Everything else — <c>store</c> (undeclared, §9.5) included — validates as is, because Response does not forbid
+/// Everything else — <c>store</c> (sent by the API, undeclared in the schema) included — validates as is, because Response does not forbid
 /// additional properties.
 /// </summary>
 public static class SchemaValidator

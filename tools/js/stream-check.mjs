@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs Responses requests through the official OpenAI JS SDK's streaming helper, `client.responses.stream()`
-// (openai 7.x: its ResponseStream/accumulator rejects unknown event types, out-of-order items, wrong item ids...;
-// see /work/shared/reference/client-behaviors.md §2.2), and prints ONE JSON line per request on stdout:
+// (openai 7.x: its ResponseStream/accumulator rejects unknown event types, out-of-order items, wrong item ids...,
+// which makes it a strict check of the gateway's streams), and prints ONE JSON line per request on stdout:
 //
 //   {"ok":true,"events":["response.created",...],"final":{...finalResponse()...}}
 //   {"ok":false,"events":[...],"error":{"name","message","status","code","type","param"}}

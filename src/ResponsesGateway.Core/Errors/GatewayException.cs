@@ -21,7 +21,4 @@ public sealed class GatewayException : Exception
 
     /// <summary>Seconds for a <c>Retry-After</c> header, when the failure is a rate limit.</summary>
     public int? RetryAfterSeconds { get; init; }
-
-    /// <summary>The upstream's own error body, forwarded verbatim for upstream 4xx answers.</summary>
-    public string? RawBody { get; init; }
 }

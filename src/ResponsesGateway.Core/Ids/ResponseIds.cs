@@ -5,7 +5,7 @@ namespace ResponsesGateway.Core.Ids;
 /// <summary>
 /// Mints the ids the gateway owns. A response id is <c>resp_</c> + 32 hex chars naming its chain + 32 hex chars of its
 /// own (128 random bits each), so the storage partition of a whole chain can be read off any id in it: resolving
-/// <c>previous_response_id</c> at any depth is one partition query (design invariant 3).
+/// <c>previous_response_id</c> at any depth is one partition query (invariant 3 in docs/architecture.md).
 /// </summary>
 public static class ResponseIds
 {

@@ -69,4 +69,11 @@ public sealed class GatewayOptions
     /// instead of every earlier turn. 0: every chain is read from storage.
     /// </summary>
     public int ChainCacheMegabytes { get; set; } = 64;
+
+    /// <summary>
+    /// Seconds the running turns get to finish when the host stops (new turns get 503 meanwhile); the streams still
+    /// open after that end with <c>response.failed</c> (<c>server_shutting_down</c>). Keep it below the platform's
+    /// grace period (the host's own shutdown timeout is raised to cover it).
+    /// </summary>
+    public double ShutdownDrainSeconds { get; set; } = 20;
 }

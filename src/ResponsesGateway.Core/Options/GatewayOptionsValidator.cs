@@ -64,6 +64,10 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             errors.Add("Gateway:UpstreamMaxEventBytes must be at least 1024.");
         }
+        if (!(options.ShutdownDrainSeconds >= 0))
+        {
+            errors.Add("Gateway:ShutdownDrainSeconds must be 0 (cut at once) or a positive number of seconds.");
+        }
         if (options.ChainCacheMegabytes < 0)
         {
             errors.Add("Gateway:ChainCacheMegabytes must be 0 or more.");

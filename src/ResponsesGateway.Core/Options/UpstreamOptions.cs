@@ -45,6 +45,14 @@ public sealed class UpstreamOptions
     /// </summary>
     public string? Fallback { get; set; }
 
+    /// <summary>
+    /// Whether the message of this upstream's 4xx error bodies reaches the client as is (default false). Off, the
+    /// client gets the upstream's status, <c>type</c>, <c>param</c> and <c>code</c> with the gateway's own message,
+    /// because a provider's message names the operator's account (organisation id, quota). Turn on only for an
+    /// upstream whose messages are safe for every tenant to read, such as a self-hosted model server.
+    /// </summary>
+    public bool PassErrorMessages { get; set; }
+
     // Capability profile of a `chat` upstream (ignored for `responses`). The defaults suit a generic OpenAI-compatible
     // /chat/completions server (vLLM, llama.cpp, Ollama, LiteLLM, most hosted vendors).
 

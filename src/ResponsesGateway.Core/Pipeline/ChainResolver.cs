@@ -3,7 +3,7 @@ using ResponsesGateway.Core.Storage;
 namespace ResponsesGateway.Core.Pipeline;
 
 /// <summary>
-/// Turns <c>previous_response_id</c> into the context the upstream must see (design invariants 3 and 4), with one
+/// Turns <c>previous_response_id</c> into the context the upstream must see (invariants 3 and 4 in docs/architecture.md), with one
 /// storage round trip at any depth: a point read of the turn's visibility when its chain is cached, else the one
 /// partition query of <see cref="IResponseStore.GetChainAsync"/>.
 /// </summary>

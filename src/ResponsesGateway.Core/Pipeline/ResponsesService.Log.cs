@@ -24,6 +24,14 @@ public sealed partial class ResponsesService
         [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Could not store {ResponseId}")]
         public static partial void StoreFailed(ILogger logger, string responseId, Exception exception);
 
+        // The one log line with a body in it, at Debug: an upstream's error body is what the operator needs to fix a
+        // rejected request, and the client no longer sees it (UpstreamClientErrors).
+        [LoggerMessage(EventId = 1007, Level = LogLevel.Debug, Message = "Upstream {Upstream} answered {StatusCode} for {ResponseId}: {UpstreamBody}")]
+        public static partial void UpstreamRejected(ILogger logger, string upstream, string responseId, int? statusCode, string upstreamBody);
+
+        [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Request {ResponseId} was cut by the host shutting down")]
+        public static partial void CutByShutdown(ILogger logger, string responseId);
+
         [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Request {ResponseId} ran out of time")]
         public static partial void TimedOut(ILogger logger, string responseId);
     }

@@ -22,7 +22,7 @@ namespace ResponsesGateway.Core.Pipeline;
 /// 3. mint the id (in the parent's chain) and call the upstream with <c>store:false</c>, retrying and falling back
 ///    while nothing has reached the client yet (<see cref="UpstreamCaller"/>);
 /// 4. stamp the gateway's id on everything that comes back;
-/// 5. persist before the terminal event or the JSON body leaves (design invariant 2);
+/// 5. persist before the terminal event or the JSON body leaves (invariant 2 in docs/architecture.md);
 /// 6. when the stream breaks, close what is open, store the partial turn, and end with <c>response.failed</c>.
 /// </summary>
 public sealed partial class ResponsesService
@@ -36,9 +36,12 @@ public sealed partial class ResponsesService
     private readonly ILogger _logger;
     private readonly UpstreamCaller _upstreams;
     private readonly ChainResolver _chains;
+    private readonly GatewayShutdown _shutdown;
 
-    public ResponsesService(UpstreamRouter router, IResponseStore store, IOptions<GatewayOptions> options, TimeProvider time, ILogger<ResponsesService> logger)
+    public ResponsesService(UpstreamRouter router, IResponseStore store, IOptions<GatewayOptions> options, TimeProvider time, ILogger<ResponsesService> logger,
+        GatewayShutdown? shutdown = null)
     {
+        _shutdown = shutdown ?? new GatewayShutdown();
         _router = router;
         _store = store;
         _options = options.Value;
@@ -107,6 +110,12 @@ public sealed partial class ResponsesService
             Log.ClientGone(_logger, turn.Id);
             await stream.StoreInterruptedAsync();
         }
+        catch (OperationCanceledException) when (_shutdown.Cut.IsCancellationRequested)
+        {
+            Log.CutByShutdown(_logger, turn.Id);
+            await stream.FailAsync("server_shutting_down",
+                "The server shut down before the response was finished; what was generated so far is kept. Please try again.");
+        }
         catch (OperationCanceledException)
         {
             Log.TimedOut(_logger, turn.Id);
@@ -127,6 +136,11 @@ public sealed partial class ResponsesService
         catch (UpstreamCallFailedException e)
         {
             throw MapBeforeStream(e.Upstream, turn.Id, e.Failure);
+        }
+        catch (OperationCanceledException) when (!clientToken.IsCancellationRequested && _shutdown.Cut.IsCancellationRequested)
+        {
+            Log.CutByShutdown(_logger, turn.Id);
+            throw GatewayErrors.ShuttingDown();
         }
         catch (OperationCanceledException) when (!clientToken.IsCancellationRequested)
         {
@@ -196,19 +210,20 @@ public sealed partial class ResponsesService
             UpstreamFailure.Connect => GatewayErrors.UpstreamUnreachable(upstream),
             UpstreamFailure.Timeout => GatewayErrors.UpstreamTimeout(upstream),
             UpstreamFailure.BadStatus when e.StatusCode is 401 or 403 => GatewayErrors.UpstreamUnauthorized(upstream, e.StatusCode.Value),
-            UpstreamFailure.BadStatus when e.StatusCode is >= 400 and < 500 => UpstreamClientError(e),
+            UpstreamFailure.BadStatus when e.StatusCode is >= 400 and < 500 => UpstreamClientError(upstream, responseId, e),
             UpstreamFailure.BadStatus => GatewayErrors.UpstreamBadGateway(upstream, $"HTTP {e.StatusCode}."),
             UpstreamFailure.StreamInterrupted when e.Code is not null => GatewayErrors.UpstreamBadGateway(upstream, e.Message, e.Code),
             _ => GatewayErrors.UpstreamBadGateway(upstream, e.Message),
         };
     }
 
-    // Upstream 4xx other than auth: the client sees the upstream's status and its error envelope.
-    private static GatewayException UpstreamClientError(UpstreamException e)
+    // Upstream 4xx other than auth: the client sees the upstream's status, type, param and code, in the gateway's words
+    // unless the upstream is trusted with its own; the operator finds the upstream's whole body in the Debug log.
+    private GatewayException UpstreamClientError(string upstream, string responseId, UpstreamException e)
     {
-        var error = UpstreamErrorBody.TryParse(e.Body) ?? new Protocol.Errors.ApiError(
-            $"The upstream rejected the request (HTTP {e.StatusCode}).", Protocol.Errors.ApiErrorTypes.InvalidRequest, null, e.Code);
-        return new GatewayException(e.StatusCode!.Value, error) { RawBody = UpstreamErrorBody.TryParse(e.Body) is null ? null : e.Body, RetryAfterSeconds = e.RetryAfterSeconds };
+        Log.UpstreamRejected(_logger, upstream, responseId, e.StatusCode, e.Body ?? "");
+        var trusted = _router.Registrations.FirstOrDefault(r => r.Name == upstream)?.Options.PassErrorMessages ?? false;
+        return UpstreamClientErrors.From(e, trusted);
     }
 
     private static string UpstreamFailureMessage(string upstream, UpstreamException e) => e.Failure switch
@@ -218,9 +233,10 @@ public sealed partial class ResponsesService
         _ => $"The upstream '{upstream}' failed mid-stream: {e.Message}",
     };
 
+    // One token per turn: the client leaving, the total time running out, or the host's drain time ending.
     private CancellationTokenSource LinkedTimeout(CancellationToken cancellationToken)
     {
-        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Cut);
         source.CancelAfter(TimeSpan.FromSeconds(_options.RequestTimeoutSeconds));
         return source;
     }

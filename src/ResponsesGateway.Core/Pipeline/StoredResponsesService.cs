@@ -10,7 +10,7 @@ namespace ResponsesGateway.Core.Pipeline;
 
 /// <summary>
 /// GET, DELETE, input_items and stream replay of stored responses. Every path is scoped by the caller's key: another
-/// key's response answers exactly like a missing one (design invariant 5).
+/// key's response answers exactly like a missing one (invariant 5 in docs/architecture.md).
 /// </summary>
 public sealed class StoredResponsesService(IResponseStore store)
 {
@@ -51,12 +51,12 @@ public sealed class StoredResponsesService(IResponseStore store)
         if (query.After is not null)
         {
             var at = items.FindIndex(item => (string?)item["id"] == query.After);
-            start = at < 0 ? throw GatewayErrors.InvalidRequest($"No item with id '{query.After}' in this response's input items.", "after") : at + 1;
+            start = at < 0 ? throw GatewayErrors.InvalidRequest($"No item with id '{GatewayErrors.Clip(query.After)}' in this response's input items.", "after") : at + 1;
         }
         if (query.Before is not null)
         {
             var at = items.FindIndex(item => (string?)item["id"] == query.Before);
-            end = at < 0 ? throw GatewayErrors.InvalidRequest($"No item with id '{query.Before}' in this response's input items.", "before") : at;
+            end = at < 0 ? throw GatewayErrors.InvalidRequest($"No item with id '{GatewayErrors.Clip(query.Before)}' in this response's input items.", "before") : at;
         }
         // With only 'before', the page is the items right before the cursor, as a cursor list going backwards expects.
         var window = items.Skip(start).Take(Math.Max(0, end - start)).ToList();
@@ -101,5 +101,5 @@ public sealed record InputItemsQuery(int Limit, bool Descending, string? After, 
 
     private static string? Empty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    private static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
+    private static string Truncate(string value) => GatewayErrors.Clip(value);
 }

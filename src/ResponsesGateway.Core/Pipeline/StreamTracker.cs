@@ -9,7 +9,7 @@ namespace ResponsesGateway.Core.Pipeline;
 /// Follows a Responses event stream closely enough to end it well when it breaks: it knows the last Response
 /// snapshot, every item and content part that was opened, and the text streamed into each. When the upstream
 /// or the client goes away mid-item, <see cref="CloseOpenItems"/> produces the missing <c>.done</c> events so the
-/// stream the client sees stays well formed (design invariant 6), and <see cref="Output"/> is what gets stored.
+/// stream the client sees stays well formed (invariant 6 in docs/architecture.md), and <see cref="Output"/> is what gets stored.
 /// </summary>
 internal sealed class StreamTracker
 {

@@ -7,7 +7,7 @@ namespace ResponsesGateway.Core.Requests;
 
 /// <summary>
 /// Parses and validates a create body. Every rejection is a 400 whose <c>param</c> names the field, raised before
-/// anything is sent upstream or stored (design invariant 7).
+/// anything is sent upstream or stored (invariant 7 in docs/architecture.md).
 /// </summary>
 public static class CreateResponseRequestParser
 {
@@ -67,8 +67,13 @@ public static class CreateResponseRequestParser
         OptionalNumber(body, "max_tool_calls", 1, int.MaxValue, integer: true);
         OptionalNumber(body, "top_logprobs", 0, 20, integer: true);
         OptionalString(body, "user");
-        OptionalString(body, "safety_identifier", maxLength: 64);
+        // 128 is the current API's bound (it was 64 when the field was introduced).
+        OptionalString(body, "safety_identifier", maxLength: 128);
         OptionalString(body, "prompt_cache_key");
+        OptionalString(body, "prompt_cache_retention");
+        OptionalString(body, "service_tier");
+        ValidateTruncation(body["truncation"]);
+        OptionalObject(body, "prompt");
         OptionalObject(body, "reasoning");
         OptionalObject(body, "stream_options");
         ValidatePreviousResponseId(body);
@@ -122,6 +127,19 @@ public static class CreateResponseRequestParser
                 return (items, false);
             default:
                 throw GatewayErrors.InvalidType("input", "a string or an array of input items", JsonKinds.Describe(input));
+        }
+    }
+
+    private static void ValidateTruncation(JsonNode? truncation)
+    {
+        if (JsonKinds.IsNull(truncation))
+        {
+            return;
+        }
+        var mode = JsonKinds.AsString(truncation) ?? throw GatewayErrors.InvalidType("truncation", "a string", JsonKinds.Describe(truncation));
+        if (mode is not ("auto" or "disabled"))
+        {
+            throw GatewayErrors.InvalidValue("truncation", $"'{Truncate(mode)}'. Supported values are: 'auto' and 'disabled'.");
         }
     }
 
@@ -366,5 +384,5 @@ public static class CreateResponseRequestParser
         }
     }
 
-    internal static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
+    internal static string Truncate(string value) => GatewayErrors.Clip(value);
 }

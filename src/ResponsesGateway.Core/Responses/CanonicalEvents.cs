@@ -4,7 +4,7 @@ using ResponsesGateway.Protocol.Streaming;
 namespace ResponsesGateway.Core.Responses;
 
 /// <summary>
-/// The canonical event sequence of a finished Response (responses-api.md §5.3): what a live stream of it would
+/// The canonical event sequence of a finished Response (created, in_progress, then per item added, part and delta events, done, then the terminal event): what a live stream of it would
 /// have carried. Used to replay a stored response on <c>GET ?stream=true</c>. Sequence numbers are left to the caller.
 /// </summary>
 public static class CanonicalEvents

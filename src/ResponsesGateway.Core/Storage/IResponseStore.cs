@@ -2,7 +2,7 @@ namespace ResponsesGateway.Core.Storage;
 
 /// <summary>
 /// Durable response chains. Every read is scoped by owner: another owner's response is indistinguishable from a
-/// missing one (design invariant 5). Failures to reach the store throw <see cref="StoreUnavailableException"/>.
+/// missing one (invariant 5 in docs/architecture.md). Failures to reach the store throw <see cref="StoreUnavailableException"/>.
 /// </summary>
 public interface IResponseStore
 {

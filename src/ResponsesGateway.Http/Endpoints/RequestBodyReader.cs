@@ -25,19 +25,33 @@ internal static class RequestBodyReader
         }
         var initial = (int)Math.Min(request.ContentLength ?? 16 * 1024, limit + 1);
         var buffer = new ArrayBufferWriter<byte>(Math.Max(initial, 256));
-        while (true)
+        try
         {
-            var memory = buffer.GetMemory(16 * 1024);
-            var read = await request.Body.ReadAsync(memory, cancellationToken);
-            if (read == 0)
+            while (true)
             {
-                break;
+                var memory = buffer.GetMemory(16 * 1024);
+                var read = await request.Body.ReadAsync(memory, cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+                buffer.Advance(read);
+                if (buffer.WrittenCount > limit)
+                {
+                    throw GatewayErrors.BodyTooLarge(limit);
+                }
             }
-            buffer.Advance(read);
-            if (buffer.WrittenCount > limit)
+        }
+        catch (BadHttpRequestException e)
+        {
+            // The server's verdict on the framing (bad chunk data, a body cut short, the minimum data rate): the
+            // client's error, answered in the envelope and logged as a rejection, not as the gateway's own failure.
+            throw e.StatusCode switch
             {
-                throw GatewayErrors.BodyTooLarge(limit);
-            }
+                StatusCodes.Status408RequestTimeout => GatewayErrors.BodyTimeout(),
+                StatusCodes.Status413PayloadTooLarge => GatewayErrors.BodyTooLarge(limit),
+                _ => GatewayErrors.UnreadableBody(e.Message),
+            };
         }
         return buffer.WrittenSpan.ToArray();
     }

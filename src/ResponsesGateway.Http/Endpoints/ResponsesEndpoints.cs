@@ -28,12 +28,14 @@ public sealed partial class ResponsesEndpoints
     private readonly ApiKeyAuthenticator _authenticator;
     private readonly TenantRequestLimiter _limiter;
     private readonly UpstreamRouter _router;
+    private readonly GatewayShutdown _shutdown;
     private readonly GatewayOptions _options;
     private readonly ILogger _logger;
 
     public ResponsesEndpoints(ResponsesService responses, StoredResponsesService stored, ApiKeyAuthenticator authenticator,
-        TenantRequestLimiter limiter, UpstreamRouter router, IOptions<GatewayOptions> options, ILogger<ResponsesEndpoints> logger)
+        TenantRequestLimiter limiter, UpstreamRouter router, GatewayShutdown shutdown, IOptions<GatewayOptions> options, ILogger<ResponsesEndpoints> logger)
     {
+        _shutdown = shutdown;
         _responses = responses;
         _stored = stored;
         _authenticator = authenticator;
@@ -46,6 +48,8 @@ public sealed partial class ResponsesEndpoints
     /// <summary><c>POST /v1/responses</c>.</summary>
     public Task CreateAsync(HttpContext context) => RunAsync(context, async (tenant, ct) =>
     {
+        // Held to the end of the turn, stream included: the host's drain waits for it.
+        using var turn = _shutdown.TryEnter() ?? throw GatewayErrors.ShuttingDown();
         var body = await RequestBodyReader.ReadAsync(context.Request, _options.MaxRequestBodyBytes, ct);
         var request = CreateResponseRequestParser.Parse(body);
         if (!request.Stream)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ResponsesGateway.Core.Auth;
@@ -52,6 +53,17 @@ public static class GatewayServiceCollectionExtensions
         services.AddTableResponseStore();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<TenantRequestLimiter>();
+        services.AddSingleton<GatewayShutdown>();
+        services.AddHostedService<ShutdownDrainService>();
+        // The host's own shutdown deadline must leave room for the drain and the closing of the cut streams.
+        services.AddOptions<HostOptions>().Configure<IOptions<GatewayOptions>>((host, gateway) =>
+        {
+            var needed = TimeSpan.FromSeconds(gateway.Value.ShutdownDrainSeconds + 10);
+            if (host.ShutdownTimeout < needed)
+            {
+                host.ShutdownTimeout = needed;
+            }
+        });
         services.AddSingleton<ResponsesService>();
         services.AddSingleton<StoredResponsesService>();
         services.AddSingleton<RetentionSweeper>();

@@ -7,7 +7,7 @@ namespace ResponsesGateway.Storage.Responses;
 /// <summary>
 /// The table layout of response chains.
 /// <list type="bullet">
-/// <item>PartitionKey: the chain part of the response id, so one query reads a whole chain (design invariant 3).</item>
+/// <item>PartitionKey: the chain part of the response id, so one query reads a whole chain (invariant 3 in docs/architecture.md).</item>
 /// <item>Head row, RowKey = the response id: owner, parent, status, model, created_at, deleted flag, and the first
 /// payload chunks. It is written last and is the commit marker: a turn without its head row does not exist.</item>
 /// <item>Continuation rows, RowKey = id + <c>~0001</c>…: further payload chunks of a large turn.</item>

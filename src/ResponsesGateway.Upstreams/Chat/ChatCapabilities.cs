@@ -4,7 +4,7 @@ namespace ResponsesGateway.Upstreams.Chat;
 
 /// <summary>
 /// What one Chat Completions upstream understands, read once from its <see cref="UpstreamOptions"/> <c>Chat…</c>
-/// settings. Servers disagree on these fields (chat-translation.md §1.5–1.6, §5), so the mapper asks this profile
+/// settings. Servers disagree on these fields (docs/architecture.md, chat rule R12), so the mapper asks this profile
 /// instead of guessing per vendor.
 /// </summary>
 internal sealed record ChatCapabilities

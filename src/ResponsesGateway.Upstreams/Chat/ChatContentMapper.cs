@@ -4,7 +4,7 @@ using ResponsesGateway.Core.Errors;
 
 namespace ResponsesGateway.Upstreams.Chat;
 
-/// <summary>Maps Responses content parts to Chat content (chat-translation.md §1.2).</summary>
+/// <summary>Maps Responses content parts to Chat content (docs/architecture.md, chat rule R2).</summary>
 internal static class ChatContentMapper
 {
     /// <summary>

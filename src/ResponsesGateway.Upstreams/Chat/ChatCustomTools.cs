@@ -6,8 +6,8 @@ using ResponsesGateway.Core.Requests;
 namespace ResponsesGateway.Upstreams.Chat;
 
 /// <summary>
-/// Free-form <c>custom</c> tools (Codex's <c>apply_patch</c>, responses-api.md §2.3) on a Chat Completions upstream,
-/// which only knows JSON function tools (chat-translation.md §1.3, §1.8):
+/// Free-form <c>custom</c> tools (Codex's <c>apply_patch</c>: the call carries one free-form string, not JSON arguments) on a Chat Completions upstream,
+/// which only knows JSON function tools (docs/architecture.md, chat rules R3 and R5):
 /// 1. the tool becomes a function tool of the same name whose only parameter is the string <see cref="InputKey"/>;
 /// 2. a <c>custom_tool_call</c> in the history becomes a tool call with arguments <c>{"input": &lt;input&gt;}</c>, its
 ///    <c>custom_tool_call_output</c> a tool message;

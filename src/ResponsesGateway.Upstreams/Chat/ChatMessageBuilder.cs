@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace ResponsesGateway.Upstreams.Chat;
 
 /// <summary>
-/// Turns Responses input items into Chat Completions <c>messages</c> (chat-translation.md §1.2–1.4, §5):
+/// Turns Responses input items into Chat Completions <c>messages</c> (docs/architecture.md, chat rules R1–R4):
 /// 1. <c>instructions</c> first, in the profile's system role;
 /// 2. messages one for one, system/developer in the profile's role, content parts mapped;
 /// 3. a run of <c>function_call</c> / <c>function_call_output</c> items becomes ONE assistant message carrying every

@@ -51,7 +51,7 @@ internal sealed class ChatReasoningItem(int outputIndex) : ChatOutputItem(output
 
     public JsonObject Build(bool includeEnvelope)
     {
-        // Recorded reasoning items carry no status (responses-api.md §4.2).
+        // Recorded reasoning items carry no status: OpenAI sends none on them, and the schema does not require one.
         var item = new JsonObject
         {
             ["id"] = Id,

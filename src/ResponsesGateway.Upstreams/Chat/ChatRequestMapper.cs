@@ -6,7 +6,7 @@ using ResponsesGateway.Core.Upstreams;
 namespace ResponsesGateway.Upstreams.Chat;
 
 /// <summary>
-/// Builds the <c>/chat/completions</c> body from the Responses body the pipeline prepared (chat-translation.md §1).
+/// Builds the <c>/chat/completions</c> body from the Responses body the pipeline prepared (docs/architecture.md, chat rules R1–R7).
 /// Runs before any HTTP call, so what the upstream cannot do (built-in tools) is a 400 naming the tool, not an
 /// upstream error. Free-form <c>custom</c> tools become function tools (<see cref="ChatCustomTools"/>). Parameters with no chat meaning (<c>store</c>, <c>include</c>, <c>truncation</c>, <c>metadata</c>…)
 /// are not sent: a strict compatible server would reject them.
@@ -16,6 +16,14 @@ internal static class ChatRequestMapper
     public static JsonObject Map(UpstreamRequest request, ChatCapabilities capabilities, string upstreamName, bool stream, ILogger logger)
     {
         var body = request.Body;
+        // A stored prompt lives at the provider (OpenAI's prompt templates); a chat server has nothing to expand it from,
+        // and dropping it would run the model without its instructions.
+        if (body["prompt"] is JsonObject)
+        {
+            throw GatewayErrors.InvalidRequest(
+                $"The 'prompt' parameter (a stored prompt reference) is not supported for this model: its upstream '{upstreamName}' speaks Chat Completions, which has no stored prompts. Send the prompt's text as 'instructions' instead.",
+                "prompt", "unsupported_parameter");
+        }
         var chat = new JsonObject { ["model"] = JsonText.Of(body["model"]) ?? request.Original.Model };
 
         var tools = MapTools(body["tools"] as JsonArray, upstreamName);
@@ -58,7 +66,7 @@ internal static class ChatRequestMapper
         if (stream)
         {
             chat["stream"] = true;
-            // Without it no chunk carries usage and response.completed could not report tokens (chat-translation.md §1.9).
+            // Without it no chunk carries usage and response.completed could not report tokens (docs/architecture.md, chat rule R7).
             chat["stream_options"] = new JsonObject { ["include_usage"] = true };
         }
         return chat;
@@ -119,7 +127,7 @@ internal static class ChatRequestMapper
     }
 
     /// <summary>
-    /// Every Responses <c>tool_choice</c> form (responses-api.md §2.3) in chat terms. <c>allowed_tools</c> has no
+    /// Every Responses <c>tool_choice</c> form (a mode string, or an object of type mode, function, custom or allowed_tools) in chat terms. <c>allowed_tools</c> has no
     /// portable chat form, so the tool list itself is narrowed to the allowed functions and the mode is sent.
     /// </summary>
     private static JsonNode? MapToolChoice(JsonNode? choice, ref List<JsonObject> tools, string upstreamName)

@@ -7,7 +7,7 @@ namespace ResponsesGateway.Upstreams.Chat;
 
 /// <summary>
 /// A whole <c>chat.completion</c> → the final Response. The message is fed to the streaming state machine as one chunk,
-/// so the JSON path and the stream build identical items (reasoning → message → function calls, chat-translation.md §2).
+/// so the JSON path and the stream build identical items (reasoning → message → function calls; docs/architecture.md, chat rules R8–R9).
 /// </summary>
 internal static class ChatResponseMapper
 {

@@ -11,7 +11,7 @@ namespace ResponsesGateway.Upstreams.Chat;
 /// <summary>
 /// The one state machine that turns Chat Completions output into Responses events, for streams (chunk by chunk) and
 /// for JSON answers (the whole message fed as one chunk), so both paths build the same items
-/// (chat-translation.md §3, §5; vllm#29725 is what diverging paths cost). The steps:
+/// (docs/architecture.md, chat rules R8–R10; vllm-project/vllm#29725 on GitHub is what diverging paths cost). The steps:
 /// 1. <see cref="Start"/>: <c>response.created</c>, <c>response.in_progress</c>;
 /// 2. <see cref="OnChunk"/>: an in-band <c>error</c> chunk throws <see cref="UpstreamException"/> (the pipeline closes
 ///    what is open and sends <c>response.failed</c> with its code); reasoning (<c>reasoning_content</c>, <c>reasoning</c>

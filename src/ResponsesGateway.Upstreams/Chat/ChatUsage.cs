@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace ResponsesGateway.Upstreams.Chat;
 
-/// <summary>Chat <c>usage</c> → Responses <c>usage</c> (chat-translation.md §2).</summary>
+/// <summary>Chat <c>usage</c> → Responses <c>usage</c> (docs/architecture.md, chat rule R11).</summary>
 internal static class ChatUsage
 {
     public static JsonObject Map(JsonElement usage)
@@ -17,7 +17,7 @@ internal static class ChatUsage
         return new JsonObject
         {
             ["input_tokens"] = input ?? 0,
-            // cache_write_tokens: required by the newest spec, absent from older traffic; emitting it is harmless (responses-api.md §9.3).
+            // cache_write_tokens: required by the newest Open Responses schema, absent from older traffic; emitting it is harmless.
             ["input_tokens_details"] = new JsonObject { ["cached_tokens"] = cached, ["cache_write_tokens"] = Count(JsonText.Get(promptDetails, "cache_write_tokens")) ?? 0 },
             ["output_tokens"] = output ?? 0,
             ["output_tokens_details"] = new JsonObject { ["reasoning_tokens"] = reasoning },

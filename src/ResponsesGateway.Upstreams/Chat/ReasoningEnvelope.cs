@@ -5,7 +5,7 @@ namespace ResponsesGateway.Upstreams.Chat;
 /// <summary>
 /// The <c>encrypted_content</c> the chat upstream puts on reasoning items when the client asks for
 /// <c>reasoning.encrypted_content</c>. Stateless clients (Codex with <c>store:false</c>) replay reasoning only through that
-/// field, and DeepSeek thinking mode needs the original text back (known-failures.md item 38), so it carries the text
+/// field, and DeepSeek thinking mode needs the original text back (it rejects a tool-call turn without it), so it carries the text
 /// itself, marked with a prefix so that only values this gateway minted are ever unpacked. It is not a secret: it is
 /// the model's own reasoning, which the same response also returns in <c>content</c>.
 /// </summary>

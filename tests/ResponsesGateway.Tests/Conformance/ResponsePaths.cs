@@ -36,7 +36,7 @@ public interface IResponsePath
 /// <summary>
 /// The official .NET SDK (<c>OpenAI</c> 2.15.0 <see cref="ResponsesClient"/>) on a transport that swaps the body the SDK
 /// built for the scenario's exact JSON and keeps a copy of the raw answer: the SDK then parses the gateway's real bytes
-/// with its type-strict deserializers (client-behaviors.md §4), and the same bytes are checked by hand.
+/// with its type-strict deserializers (an unexpected null or type fails the SDK, not just a schema), and the same bytes are checked by hand.
 /// </summary>
 internal abstract class SdkPath(GatewayHost gateway) : IResponsePath
 {

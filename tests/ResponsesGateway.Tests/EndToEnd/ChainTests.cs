@@ -5,7 +5,7 @@ using static ResponsesGateway.Tests.Infrastructure.GatewayHttp;
 
 namespace ResponsesGateway.Tests.EndToEnd;
 
-/// <summary>previous_response_id over a Responses upstream with the chain stored in Azurite (design invariants 2–5).</summary>
+/// <summary>previous_response_id over a Responses upstream with the chain stored in Azurite (invariants 2–5 in docs/architecture.md).</summary>
 [Collection(GatewayCollection.Name)]
 public sealed class ChainTests(GatewayFixture fixture)
 {

@@ -18,6 +18,7 @@ public sealed class GatewayHost : IAsyncDisposable
     public const string KeyB = "sk-test-tenant-b-9876543210";
 
     private readonly WebApplication _app;
+    private Task? _stopping;
 
     private GatewayHost(WebApplication app, Uri baseUrl)
     {
@@ -75,9 +76,12 @@ public sealed class GatewayHost : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Stops the host as a deployment or scale-in does (the gateway drains first); only the first call stops it.</summary>
+    public Task StopAsync() => _stopping ??= _app.StopAsync();
+
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
+        await StopAsync();
         await _app.DisposeAsync();
     }
 }

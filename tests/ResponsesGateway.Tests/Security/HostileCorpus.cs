@@ -40,7 +40,8 @@ public static class HostileCorpus
         ("parallel_tool_calls", "b"), ("temperature", "n"), ("top_p", "n"), ("max_output_tokens", "n"), ("max_tool_calls", "n"),
         ("top_logprobs", "n"), ("user", "s"), ("safety_identifier", "s"), ("prompt_cache_key", "s"), ("reasoning", "o"),
         ("stream_options", ""), ("previous_response_id", ""), ("metadata", "o"), ("text", "o"), ("tools", "a"),
-        ("tool_choice", ""), ("include", "a"), ("conversation", ""),
+        ("tool_choice", ""), ("include", "a"), ("conversation", ""), ("service_tier", "s"), ("truncation", ""), ("prompt", "o"),
+        ("prompt_cache_retention", "s"),
     ];
 
     private static readonly (string Json, char Kind)[] WrongValues =
@@ -243,13 +244,17 @@ public static class HostileCorpus
             ("metadata 10000 keys", "\"metadata\":{" + string.Join(",", Enumerable.Range(0, 10_000).Select(i => $"\"k{i}\":\"v\"")) + "}"),
             ("metadata key 65 chars", "\"metadata\":{\"" + new string('k', 65) + "\":\"v\"}"),
             ("metadata value 513 chars", "\"metadata\":{\"k\":\"" + new string('v', 513) + "\"}"), ("metadata value null", "\"metadata\":{\"k\":null}"),
-            ("safety_identifier 65 chars", "\"safety_identifier\":\"" + new string('s', 65) + "\""),
+            ("safety_identifier 129 chars", "\"safety_identifier\":\"" + new string('s', 129) + "\""),
+            ("truncation bogus", "\"truncation\":\"sometimes\""),
             ("background true", "\"background\":true"), ("conversation string", "\"conversation\":\"conv_1\""),
             ("stream_options without stream", "\"stream_options\":{}"),
         })
         {
             Add("shape: " + name, "{" + Base + "," + json + "}", Expect.Rejected);
         }
+
+        Add("safety_identifier 128 chars", "{" + Base + ",\"safety_identifier\":\"" + new string('s', 128) + "\"}", Expect.Accepted);
+        Add("prompt reference", "{" + Base + ",\"prompt\":{\"id\":\"pmpt_1\",\"variables\":{\"a\":\"b\"}}}", Expect.Accepted);
 
         // Size: bounded by the gateway's BodyLimit, so the big ones are 413s that never reach the parser.
         Add("huge input string", "{\"model\":\"mock-model\",\"input\":\"" + new string('x', BodyLimit) + "\"}", Expect.Rejected);

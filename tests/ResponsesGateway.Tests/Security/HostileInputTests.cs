@@ -13,7 +13,7 @@ namespace ResponsesGateway.Tests.Security;
 
 /// <summary>
 /// The hostile-input corpus (<see cref="HostileCorpus"/>) and hostile paths, queries and headers, sent over real HTTP
-/// to a gateway with a small body limit, its own mock upstream and its own table (design invariant 7): never a 5xx,
+/// to a gateway with a small body limit, its own mock upstream and its own table (invariant 7 in docs/architecture.md): never a 5xx,
 /// every 4xx in the envelope, nothing forwarded or stored for a rejected body, bounded memory, and the gateway still
 /// answers afterwards.
 /// </summary>
