@@ -120,6 +120,13 @@ param upstreamChatSendReasoningContent bool = false
 param upstreamChatThinkTags bool = true
 
 @allowed([
+  'drop'
+  'reject'
+])
+@description('Upstreams__default__ChatHostedTools: hosted tools (web_search, file_search...) a chat upstream cannot run are dropped (named in x-gateway-dropped-tools) or rejected with 400.')
+param upstreamChatHostedTools string = 'drop'
+
+@allowed([
   'key'
   'managed-identity'
 ])
@@ -376,6 +383,7 @@ var gatewaySettings = {
   Upstreams__default__ChatParallelToolCalls: string(upstreamChatParallelToolCalls)
   Upstreams__default__ChatSendReasoningContent: string(upstreamChatSendReasoningContent)
   Upstreams__default__ChatThinkTags: string(upstreamChatThinkTags)
+  Upstreams__default__ChatHostedTools: upstreamChatHostedTools
 
   Storage__TableEndpoint: storage.outputs.tableEndpoint
   Storage__ManagedIdentityClientId: identity.outputs.clientId

@@ -25,6 +25,9 @@ internal sealed record ChatCapabilities
 
     public bool ThinkTags { get; init; } = true;
 
+    /// <summary>Hosted tools are a 400 instead of being dropped (<see cref="UpstreamOptions.ChatHostedTools"/>).</summary>
+    public bool RejectHostedTools { get; init; }
+
     public static ChatCapabilities Default { get; } = new();
 
     /// <summary>Reads the profile; a value outside its documented set fails at startup, naming the setting.</summary>
@@ -38,6 +41,7 @@ internal sealed record ChatCapabilities
         ParallelToolCalls = options.ChatParallelToolCalls,
         SendReasoningContent = options.ChatSendReasoningContent,
         ThinkTags = options.ChatThinkTags,
+        RejectHostedTools = OneOf(name, nameof(options.ChatHostedTools), options.ChatHostedTools, "drop", "reject") == "reject",
     };
 
     private static string OneOf(string upstream, string setting, string? value, params string[] allowed)

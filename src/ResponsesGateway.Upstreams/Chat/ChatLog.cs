@@ -31,4 +31,7 @@ internal static partial class ChatLog
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Debug, Message = "Chat upstream {Upstream} finished {ResponseId}: finish_reason={FinishReason}, usage={HasUsage}")]
     public static partial void Finished(ILogger logger, string upstream, string responseId, string finishReason, bool hasUsage);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Dropped hosted tools {ToolTypes} for {ResponseId}: chat upstream {Upstream} cannot run them")]
+    public static partial void DroppedHostedTools(ILogger logger, string toolTypes, string responseId, string upstream);
 }

@@ -11,7 +11,8 @@ namespace ResponsesGateway.Upstreams.Chat;
 ///    call (merged into the assistant text message just before it, if any), followed by one tool message per call in
 ///    call order: Chat upstreams reject a tool-call message not followed by all its results (openai/codex#7051);
 ///    <c>custom_tool_call</c> / <c>custom_tool_call_output</c> are the same, the input wrapped as the arguments
-///    <c>{"input": …}</c> (<see cref="ChatCustomTools"/>);
+///    <c>{"input": …}</c> (<see cref="ChatCustomTools"/>); a call that carries a <c>namespace</c> is sent under its
+///    flattened chat name (<see cref="ChatToolPlan"/>);
 /// 4. orphans are repaired only from items in this same input (our stored chain plus the client's items), never by
 ///    guessing: a call whose output appears nowhere is dropped; an output whose call appears elsewhere (out of order)
 ///    gets that call re-emitted right before it; an output whose call appears nowhere is dropped;
@@ -24,6 +25,7 @@ internal sealed class ChatMessageBuilder
     private readonly ChatCapabilities _capabilities;
     private readonly ILogger _logger;
     private readonly int _clientOffset;
+    private readonly ChatToolPlan? _plan;
     private readonly JsonArray _messages = [];
     private readonly Dictionary<string, JsonObject> _calls = new(StringComparer.Ordinal);
     private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
@@ -33,11 +35,13 @@ internal sealed class ChatMessageBuilder
     private string? _pendingReasoning;
 
     /// <param name="clientOffset">How many expanded chain items precede the client's own input (for error params).</param>
-    public ChatMessageBuilder(ChatCapabilities capabilities, ILogger logger, int clientOffset)
+    /// <param name="plan">The request's chat tool names: a replayed call of a namespaced tool is sent under its flattened name.</param>
+    public ChatMessageBuilder(ChatCapabilities capabilities, ILogger logger, int clientOffset, ChatToolPlan? plan = null)
     {
         _capabilities = capabilities;
         _logger = logger;
         _clientOffset = clientOffset;
+        _plan = plan;
     }
 
     public JsonArray Build(string? instructions, JsonNode? input)
@@ -93,6 +97,9 @@ internal sealed class ChatMessageBuilder
                 break;
             case "reasoning":
                 AddReasoning(item);
+                break;
+            case "additional_tools" or "tool_search_call" or "tool_search_output":
+                // Their tools are in the chat tools already (ChatToolPlan); the search itself has no chat form.
                 break;
             default:
                 if (_skippedTypes.Add(type ?? "(none)"))
@@ -260,16 +267,19 @@ internal sealed class ChatMessageBuilder
         }
     }
 
-    private static JsonObject ToolCall(string callId, JsonObject item) => new()
+    private JsonObject ToolCall(string callId, JsonObject item) => new()
     {
         ["id"] = callId,
         ["type"] = "function",
         ["function"] = new JsonObject
         {
-            ["name"] = (string?)item["name"] ?? "",
+            ["name"] = ChatName(JsonText.Of(item["name"]) ?? "", JsonText.Of(item["namespace"])),
             ["arguments"] = (string?)item["type"] == "custom_tool_call" ? ChatCustomTools.WrapInput(JsonText.Of(item["input"])) : (string?)item["arguments"] ?? "{}",
         },
     };
+
+    private string ChatName(string name, string? ns) =>
+        _plan?.ChatName(name, ns) ?? (ns is null ? name : ChatToolPlan.Flatten(ns, name, taken: null));
 
     private JsonObject ToolMessage(string callId, JsonObject item) => new()
     {

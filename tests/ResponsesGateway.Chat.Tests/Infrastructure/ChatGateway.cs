@@ -46,7 +46,9 @@ internal sealed class ChatGateway
     }
 
     public Task<JsonObject> CreateAsync(string requestJson) =>
-        _service.CreateAsync(Tenant, CreateResponseRequestParser.Validate(ProtocolJson.ParseObject(requestJson)), CancellationToken.None);
+        CreateAsync(CreateResponseRequestParser.Validate(ProtocolJson.ParseObject(requestJson)));
+
+    public Task<JsonObject> CreateAsync(CreateResponseRequest request) => _service.CreateAsync(Tenant, request, CancellationToken.None);
 
     private sealed class ListSink : IResponseEventSink
     {
