@@ -71,6 +71,19 @@ internal sealed class ChatCompletionsUpstream : IUpstream
     }
 
     /// <summary>
+    /// No chat server counts tokens without generating: the chat body this request would send is counted here
+    /// (<see cref="ChatTokenCounter"/>), so the same tool and history translation is what gets measured.
+    /// </summary>
+    public Task<JsonObject> CountInputTokensAsync(UpstreamRequest request, CancellationToken cancellationToken)
+    {
+        var body = ChatRequestMapper.Map(request, Plan(request), _capabilities, Name, stream: false, _logger);
+        return Task.FromResult(new JsonObject { ["object"] = "response.input_tokens", ["input_tokens"] = ChatTokenCounter.Count(body) });
+    }
+
+    public Task<JsonObject> CompactAsync(UpstreamRequest request, CancellationToken cancellationToken) =>
+        throw Core.Errors.GatewayErrors.InvalidRequest($"Compaction is not available on the chat upstream '{Name}' yet.", null, "unsupported_endpoint");
+
+    /// <summary>
     /// Chat chunks from an SSE body → Responses events. The stream ends when the body ends: <c>[DONE]</c> is skipped by
     /// the reader and not required, since several servers close without it. Exposed for the golden tests.
     /// </summary>
