@@ -54,6 +54,20 @@ param principalType string = 'User'
 })
 param gatewayClientKey string
 
+@secure()
+@minLength(32)
+@description('Gateway__CompactionKey: HMAC key sealing the compaction items of chat upstreams (shared by every instance). azd generates it once; kept in Key Vault.')
+@metadata({
+  azd: {
+    type: 'generate'
+    config: {
+      length: 48
+      noSpecial: true
+    }
+  }
+})
+param gatewayCompactionKey string
+
 // ---------------------------------------------------------------------------------------------
 // The upstream named "default" (Upstreams__default__*)
 // ---------------------------------------------------------------------------------------------
@@ -207,6 +221,9 @@ param gatewayUpstreamMaxEventBytes int = 16777216
 @description('Gateway__ChainCacheMegabytes: memory for recently used chain context, so continuing a chain reads one row; 0 turns it off.')
 param gatewayChainCacheMegabytes int = 64
 
+@description('Gateway__CompactionPrompt: the summarising instruction of compaction on chat upstreams; empty: the built-in prompt (README).')
+param gatewayCompactionPrompt string = ''
+
 @minValue(1)
 @description('Storage__RetentionDays: days a stored response is kept.')
 param storageRetentionDays int = 30
@@ -262,6 +279,7 @@ var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
 var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
 var responsesTableName = 'responses'
 var gatewayClientKeySecretName = 'gateway-client-key-default'
+var gatewayCompactionKeySecretName = 'gateway-compaction-key'
 var upstreamApiKeySecretName = 'upstream-default-api-key'
 var grantOpenAiRole = upstreamAuth == 'managed-identity' && !empty(azureOpenAiResourceName)
 
@@ -318,6 +336,8 @@ module keyVault './app/keyvault.bicep' = {
     tags: tags
     gatewayClientKeySecretName: gatewayClientKeySecretName
     gatewayClientKey: gatewayClientKey
+    gatewayCompactionKeySecretName: gatewayCompactionKeySecretName
+    gatewayCompactionKey: gatewayCompactionKey
     upstreamApiKeySecretName: upstreamApiKeySecretName
     upstreamApiKey: upstreamApiKey
   }
@@ -364,6 +384,8 @@ var gatewaySettings = {
   Gateway__UpstreamMaxRetryDelaySeconds: string(gatewayUpstreamMaxRetryDelaySeconds)
   Gateway__UpstreamMaxEventBytes: string(gatewayUpstreamMaxEventBytes)
   Gateway__ChainCacheMegabytes: string(gatewayChainCacheMegabytes)
+  Gateway__CompactionKey: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.gatewayCompactionKeySecretUri})'
+  Gateway__CompactionPrompt: gatewayCompactionPrompt
 
   Upstreams__default__Kind: upstreamKind
   Upstreams__default__BaseUrl: upstreamBaseUrl

@@ -16,4 +16,17 @@ public sealed partial class ResponsesEndpoints
         AddResponseHeaders(context, request);
         await WriteJsonAsync(context, await _responses.CountInputTokensAsync(tenant, request, ct), ct);
     });
+
+    /// <summary>
+    /// <c>POST /v1/responses/compact</c>: the body of a create (same validation, <c>previous_response_id</c> expanded),
+    /// answered with a <c>response.compaction</c> object: the kept user messages and one <c>compaction</c> item.
+    /// Nothing is stored: the client carries the compacted window forward itself.
+    /// </summary>
+    public Task CompactAsync(HttpContext context) => RunAsync(context, async (tenant, ct) =>
+    {
+        var body = await RequestBodyReader.ReadAsync(context.Request, _options.MaxRequestBodyBytes, ct);
+        var request = CreateResponseRequestParser.Parse(body);
+        AddResponseHeaders(context, request);
+        await WriteJsonAsync(context, await _responses.CompactAsync(tenant, request, ct), ct);
+    });
 }

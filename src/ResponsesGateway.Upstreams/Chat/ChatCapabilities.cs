@@ -28,6 +28,15 @@ internal sealed record ChatCapabilities
     /// <summary>Hosted tools are a 400 instead of being dropped (<see cref="UpstreamOptions.ChatHostedTools"/>).</summary>
     public bool RejectHostedTools { get; init; }
 
+    /// <summary>Seals and opens the summaries of the compaction emulation (<see cref="CompactionEnvelope"/>).</summary>
+    public CompactionEnvelope Compaction { get; init; } = EphemeralCompaction;
+
+    /// <summary>The summarising instruction of the compaction emulation.</summary>
+    public string CompactionPrompt { get; init; } = GatewayOptions.DefaultCompactionPrompt;
+
+    /// <summary>One random key per process when none is configured, shared by every chat upstream.</summary>
+    internal static readonly CompactionEnvelope EphemeralCompaction = new(null);
+
     public static ChatCapabilities Default { get; } = new();
 
     /// <summary>Reads the profile; a value outside its documented set fails at startup, naming the setting.</summary>

@@ -14,7 +14,7 @@ namespace ResponsesGateway.Upstreams.Chat;
 /// vendors). Requests are translated by <see cref="ChatRequestMapper"/>; answers, streamed or not, go through one
 /// <see cref="ChatStreamTranslator"/>, so both paths produce the same items.
 /// </summary>
-internal sealed class ChatCompletionsUpstream : IUpstream
+internal sealed partial class ChatCompletionsUpstream : IUpstream
 {
     private readonly Uri _url;
     private readonly UpstreamHttp _http;
@@ -39,6 +39,10 @@ internal sealed class ChatCompletionsUpstream : IUpstream
 
     public async Task<JsonObject> CreateAsync(UpstreamRequest request, CancellationToken cancellationToken)
     {
+        if (EndsWithCompactionTrigger(request))
+        {
+            return await CompactTurnAsync(request, cancellationToken);
+        }
         // Mapped before the call: a tool the upstream cannot run is the client's 400, not an upstream failure.
         var plan = Plan(request);
         var body = ChatRequestMapper.Map(request, plan, _capabilities, Name, stream: false, _logger);
@@ -59,6 +63,14 @@ internal sealed class ChatCompletionsUpstream : IUpstream
 
     public async IAsyncEnumerable<JsonObject> StreamAsync(UpstreamRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (EndsWithCompactionTrigger(request))
+        {
+            await foreach (var evt in StreamCompactTurnAsync(request, cancellationToken))
+            {
+                yield return evt;
+            }
+            yield break;
+        }
         var plan = Plan(request);
         var body = ChatRequestMapper.Map(request, plan, _capabilities, Name, stream: true, _logger);
         ChatLog.Calling(_logger, Name, request.ResponseId, true);
@@ -79,9 +91,6 @@ internal sealed class ChatCompletionsUpstream : IUpstream
         var body = ChatRequestMapper.Map(request, Plan(request), _capabilities, Name, stream: false, _logger);
         return Task.FromResult(new JsonObject { ["object"] = "response.input_tokens", ["input_tokens"] = ChatTokenCounter.Count(body) });
     }
-
-    public Task<JsonObject> CompactAsync(UpstreamRequest request, CancellationToken cancellationToken) =>
-        throw Core.Errors.GatewayErrors.InvalidRequest($"Compaction is not available on the chat upstream '{Name}' yet.", null, "unsupported_endpoint");
 
     /// <summary>
     /// Chat chunks from an SSE body → Responses events. The stream ends when the body ends: <c>[DONE]</c> is skipped by
