@@ -148,6 +148,18 @@ public sealed partial class NamespaceToolTests
     }
 
     [Fact]
+    public async Task Stream_ACallOfAChildsOwnNameWithoutItsPrefix_IsMappedToItsNamespace_WhenUnambiguous()
+    {
+        var twoNamespaces = $$"""[{{AgentsNamespace}},{"type":"namespace","name":"other","description":"d","tools":[{"type":"function","name":"wait_agent"}]}]""";
+        var gateway = new ChatGateway(FakeChatServer.Sse(CallTranscript(("call_1", "spawn_agent", "{}"), ("call_2", "wait_agent", "{}"), ("call_3", "made_up", "{}"))));
+        var events = await gateway.StreamAsync($$"""{"model":"m","input":"x","stream":true,"tools":{{twoNamespaces}}}""");
+        var done = events.Where(e => (string?)e["type"] == "response.output_item.done").Select(e => e["item"]!).ToList();
+        Assert.Equal(("spawn_agent", "multi_agent_v1"), ((string)done[0]["name"]!, (string?)done[0]["namespace"]));
+        Assert.Equal(("wait_agent", null), ((string)done[1]["name"]!, (string?)done[1]["namespace"])); // two namespaces have it: left as called
+        Assert.Equal(("made_up", null), ((string)done[2]["name"]!, (string?)done[2]["namespace"]));
+    }
+
+    [Fact]
     public async Task Json_CallOfAFlatName_IsMappedBackToo()
     {
         var completion = """

@@ -53,8 +53,6 @@ internal sealed class ChatToolPlan
     /// <summary>The hosted tool types that were removed before the call (distinct, in order).</summary>
     public List<string> Dropped { get; } = [];
 
-    public bool HasCustomTools => _byChatName.Values.Any(t => t.Custom);
-
     public static ChatToolPlan Build(JsonObject body, ChatCapabilities capabilities, string upstream)
     {
         var plan = new ChatToolPlan(upstream, capabilities.RejectHostedTools);
@@ -82,8 +80,19 @@ internal sealed class ChatToolPlan
         return plan;
     }
 
-    /// <summary>The tool a chat function name stands for; null for a name the request did not declare.</summary>
-    public ChatToolTarget? Resolve(string chatName) => _byChatName.GetValueOrDefault(chatName);
+    /// <summary>
+    /// The tool a chat function name stands for; null for a name the request did not declare. A model that calls a
+    /// namespaced child by its own name, without the prefix, gets that child when exactly one namespace has it.
+    /// </summary>
+    public ChatToolTarget? Resolve(string chatName)
+    {
+        if (_byChatName.TryGetValue(chatName, out var target))
+        {
+            return target;
+        }
+        var children = _byChatName.Values.Where(t => t.Namespace is not null && t.Name == chatName).Take(2).ToList();
+        return children.Count == 1 ? children[0] : null;
+    }
 
     /// <summary>
     /// The chat name of a (possibly namespaced) tool, for history items and <c>tool_choice</c>. A tool that is not

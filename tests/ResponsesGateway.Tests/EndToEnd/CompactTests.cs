@@ -87,6 +87,34 @@ public sealed class CompactTests(GatewayFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Chat_CompactionTriggerInAChain_TheNextTurnSendsTheSummaryInsteadOfTheOldTurns()
+    {
+        await using var gateway = await fixture.StartGatewayAsync(kind: "chat");
+        using var client = gateway.CreateClient();
+        var marker = Guid.NewGuid().ToString("N");
+        var (_, first) = await PostAsync(client, "/v1/responses", $$"""{"model":"mock-model","input":"first {{marker}}"}""");
+        var (status, compacted) = await PostAsync(client, "/v1/responses", $$"""{"model":"mock-model","previous_response_id":"{{first["id"]}}","input":[{"type":"compaction_trigger"}]}""");
+        Assert.Equal(200, status);
+        Assert.Equal("completed", (string?)compacted["status"]);
+        Assert.Equal("compaction", (string?)compacted["output"]!.AsArray().Single()!["type"]);
+
+        var marker2 = Guid.NewGuid().ToString("N");
+        (status, var third) = await PostAsync(client, "/v1/responses", $$"""{"model":"mock-model","previous_response_id":"{{compacted["id"]}}","input":"third {{marker2}}"}""");
+        Assert.Equal(200, status);
+        var sent = JsonNode.Parse(fixture.Mock.Requests.Single(r => r.Body.Contains(marker2, StringComparison.Ordinal)).Body)!["messages"]!.AsArray();
+        Assert.Equal(["system", "user", "user"], sent.Select(m => (string)m!["role"]!));
+        Assert.StartsWith("Summary of the earlier part of this conversation", (string?)sent[0]!["content"]);
+        Assert.Equal($"first {marker}", (string?)sent[1]!["content"]);
+        Assert.Equal($"third {marker2}", (string?)sent[2]!["content"]);
+        Assert.DoesNotContain(sent, m => (string?)m!["role"] == "assistant"); // the first answer is in the summary now
+
+        // The stored input keeps the trigger; input_items lists it.
+        using var items = await client.GetAsync($"/v1/responses/{compacted["id"]}/input_items");
+        var list = await ReadObjectAsync(items);
+        Assert.Equal("compaction_trigger", (string?)list["data"]![0]!["type"]);
+    }
+
     [Theory]
     [InlineData("responses")]
     [InlineData("chat")]
