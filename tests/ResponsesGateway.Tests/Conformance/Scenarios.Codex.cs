@@ -127,4 +127,31 @@ public static partial class Scenarios
         Assert.Equal(firstTools, sent["tools"]!.AsArray().Select(t => (string)t!["function"]!["name"]!).ToArray());
         return [first.Response, second.Response];
     }
+
+    /// <summary>
+    /// A <c>compaction_trigger</c> item ending a chained turn. Chat: one summarising call, and the turn's only output item
+    /// is a <c>compaction</c> item (created/in_progress/added/done/completed), accepted by both SDKs. Native: the item
+    /// reaches the upstream as sent.
+    /// </summary>
+    private static async Task<List<JsonObject>> CompactionTriggerAsync(ScenarioContext ctx)
+    {
+        var marker = ctx.NewMarker();
+        var first = await ctx.SendAsync($$"""{"model":"mock-model","input":"build a landing page {{marker}}"}""");
+        var marker2 = ctx.NewMarker();
+        var second = await ctx.SendAsync($$"""{"model":"mock-model","previous_response_id":"{{first.Response["id"]}}","input":[{"type":"compaction_trigger"}],"metadata":{"m":"{{marker2}}"} }""");
+        Assert.Equal("completed", (string?)second.Response["status"]);
+        if (!ctx.IsChat)
+        {
+            Assert.Equal("compaction_trigger", (string?)ctx.UpstreamBody(marker2)["input"]!.AsArray()[^1]!["type"]);
+            return [first.Response, second.Response];
+        }
+        var item = Single(second.Response, "compaction");
+        Assert.StartsWith("cmp_", (string?)item["id"]);
+        Assert.StartsWith("rgw-cmp-v1.", (string?)item["encrypted_content"]);
+        if (second.Events is { } events)
+        {
+            Assert.Equal(["response.created", "response.in_progress", "response.output_item.added", "response.output_item.done", "response.completed"], events);
+        }
+        return [first.Response, second.Response];
+    }
 }

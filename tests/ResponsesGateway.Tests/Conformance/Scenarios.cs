@@ -61,6 +61,7 @@ public static partial class Scenarios
             ["chain"] = ChainAsync,
             ["codex-request"] = CodexRequestAsync,
             ["namespace-tool-loop"] = NamespaceToolLoopAsync,
+            ["compaction-trigger"] = CompactionTriggerAsync,
         };
 
     public static TheoryData<string> Names()
