@@ -54,6 +54,20 @@ param principalType string = 'User'
 })
 param gatewayClientKey string
 
+@secure()
+@minLength(32)
+@description('Gateway__CompactionKey: HMAC key sealing the compaction items of chat upstreams (shared by every instance). azd generates it once; kept in Key Vault.')
+@metadata({
+  azd: {
+    type: 'generate'
+    config: {
+      length: 48
+      noSpecial: true
+    }
+  }
+})
+param gatewayCompactionKey string
+
 // ---------------------------------------------------------------------------------------------
 // The upstream named "default" (Upstreams__default__*)
 // ---------------------------------------------------------------------------------------------
@@ -121,6 +135,13 @@ param upstreamChatSendReasoningContent bool = false
 
 @description('Upstreams__default__ChatThinkTags: split a leading <think> block of the answer into a reasoning item.')
 param upstreamChatThinkTags bool = true
+
+@allowed([
+  'drop'
+  'reject'
+])
+@description('Upstreams__default__ChatHostedTools: hosted tools (web_search, file_search...) a chat upstream cannot run are dropped (named in x-gateway-dropped-tools) or rejected with 400.')
+param upstreamChatHostedTools string = 'drop'
 
 @allowed([
   'key'
@@ -207,6 +228,9 @@ param gatewayChainCacheMegabytes int = 64
 @description('Gateway__ShutdownDrainSeconds: time running turns get to finish when the app stops (new turns: 503); streams still open then end with response.failed. Below the platform grace period.')
 param gatewayShutdownDrainSeconds int = 20
 
+@description('Gateway__CompactionPrompt: the summarising instruction of compaction on chat upstreams; empty: the built-in prompt (README).')
+param gatewayCompactionPrompt string = ''
+
 @minValue(1)
 @description('Storage__RetentionDays: days a stored response is kept.')
 param storageRetentionDays int = 30
@@ -262,6 +286,7 @@ var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
 var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
 var responsesTableName = 'responses'
 var gatewayClientKeySecretName = 'gateway-client-key-default'
+var gatewayCompactionKeySecretName = 'gateway-compaction-key'
 var upstreamApiKeySecretName = 'upstream-default-api-key'
 var grantOpenAiRole = upstreamAuth == 'managed-identity' && !empty(azureOpenAiResourceName)
 
@@ -318,6 +343,8 @@ module keyVault './app/keyvault.bicep' = {
     tags: tags
     gatewayClientKeySecretName: gatewayClientKeySecretName
     gatewayClientKey: gatewayClientKey
+    gatewayCompactionKeySecretName: gatewayCompactionKeySecretName
+    gatewayCompactionKey: gatewayCompactionKey
     upstreamApiKeySecretName: upstreamApiKeySecretName
     upstreamApiKey: upstreamApiKey
   }
@@ -365,6 +392,8 @@ var gatewaySettings = {
   Gateway__UpstreamMaxEventBytes: string(gatewayUpstreamMaxEventBytes)
   Gateway__ChainCacheMegabytes: string(gatewayChainCacheMegabytes)
   Gateway__ShutdownDrainSeconds: string(gatewayShutdownDrainSeconds)
+  Gateway__CompactionKey: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.gatewayCompactionKeySecretUri})'
+  Gateway__CompactionPrompt: gatewayCompactionPrompt
 
   Upstreams__default__Kind: upstreamKind
   Upstreams__default__BaseUrl: upstreamBaseUrl
@@ -385,6 +414,7 @@ var gatewaySettings = {
   Upstreams__default__ChatParallelToolCalls: string(upstreamChatParallelToolCalls)
   Upstreams__default__ChatSendReasoningContent: string(upstreamChatSendReasoningContent)
   Upstreams__default__ChatThinkTags: string(upstreamChatThinkTags)
+  Upstreams__default__ChatHostedTools: upstreamChatHostedTools
 
   Storage__TableEndpoint: storage.outputs.tableEndpoint
   Storage__ManagedIdentityClientId: identity.outputs.clientId

@@ -8,6 +8,10 @@ param gatewayClientKeySecretName string
 @secure()
 param gatewayClientKey string
 
+param gatewayCompactionKeySecretName string
+@secure()
+param gatewayCompactionKey string
+
 param upstreamApiKeySecretName string
 @secure()
 @description('Empty: no secret is written (e.g. upstream auth with a managed identity).')
@@ -39,6 +43,15 @@ resource gatewayClientKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' =
   }
 }
 
+resource gatewayCompactionKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: gatewayCompactionKeySecretName
+  properties: {
+    value: gatewayCompactionKey
+    contentType: 'text/plain'
+  }
+}
+
 resource upstreamApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(upstreamApiKey)) {
   parent: vault
   name: upstreamApiKeySecretName
@@ -53,4 +66,5 @@ output id string = vault.id
 output uri string = vault.properties.vaultUri
 // Versionless secret URIs, so Key Vault references pick up rotated values.
 output gatewayClientKeySecretUri string = '${vault.properties.vaultUri}secrets/${gatewayClientKeySecret.name}'
+output gatewayCompactionKeySecretUri string = '${vault.properties.vaultUri}secrets/${gatewayCompactionKeySecret.name}'
 output upstreamApiKeySecretUri string = '${vault.properties.vaultUri}secrets/${upstreamApiKeySecretName}'

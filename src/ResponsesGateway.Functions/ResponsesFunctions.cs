@@ -19,6 +19,20 @@ public sealed class ResponsesFunctions(ResponsesEndpoints endpoints)
         return new EmptyResult();
     }
 
+    [Function("CountInputTokens")]
+    public async Task<IActionResult> CountInputTokens([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/responses/input_tokens")] HttpRequest req)
+    {
+        await endpoints.CountInputTokensAsync(req.HttpContext);
+        return new EmptyResult();
+    }
+
+    [Function("CompactResponse")]
+    public async Task<IActionResult> Compact([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/responses/compact")] HttpRequest req)
+    {
+        await endpoints.CompactAsync(req.HttpContext);
+        return new EmptyResult();
+    }
+
     [Function("GetResponse")]
     public async Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/responses/{id}")] HttpRequest req, string id)
     {

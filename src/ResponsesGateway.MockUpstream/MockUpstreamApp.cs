@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -145,6 +146,10 @@ internal sealed class MockRequestHandler(Func<MockUpstreamServer> serverAccessor
         {
             await GenerateAsync(ctx, options, UpstreamProtocol.Responses, body, bodyText, ct).ConfigureAwait(false);
         }
+        else if (HttpMethods.IsPost(method) && path is "/v1/responses/input_tokens" or "/v1/responses/compact")
+        {
+            await AuxiliaryAsync(ctx, path.EndsWith("/compact", StringComparison.Ordinal), body, bodyText, ct).ConfigureAwait(false);
+        }
         else if (HttpMethods.IsPost(method) && path == "/v1/chat/completions")
         {
             await GenerateAsync(ctx, options, UpstreamProtocol.Chat, body, bodyText, ct).ConfigureAwait(false);
@@ -199,6 +204,62 @@ internal sealed class MockRequestHandler(Func<MockUpstreamServer> serverAccessor
         {
             throw new ClientGoneException();
         }
+    }
+
+    /// <summary>
+    /// <c>input_tokens</c> (the mock's count: request characters / 4) and <c>compact</c> (every user message of the input
+    /// followed by one compaction item whose content names how many items were compacted), as OpenAI answers them.
+    /// </summary>
+    private static async Task AuxiliaryAsync(HttpContext ctx, bool compact, byte[] body, string bodyText, CancellationToken ct)
+    {
+        using var request = RequestInfo.TryParse(body, bodyText, UpstreamProtocol.Responses, out var parseError);
+        if (request is null)
+        {
+            await MockErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest, parseError!, "invalid_request_error", null, null, ct).ConfigureAwait(false);
+            return;
+        }
+        var behavior = Behavior.Resolve(ctx.Request.Headers[Behavior.HeaderName].ToString(), request.Model);
+        if (behavior.Kind == BehaviorKind.Error)
+        {
+            await MockErrors.WriteForStatusAsync(ctx, behavior.Arg, request.Model, ct).ConfigureAwait(false);
+            return;
+        }
+        JsonObject answer;
+        if (!compact)
+        {
+            answer = new() { ["object"] = "response.input_tokens", ["input_tokens"] = request.InputTokens };
+        }
+        else
+        {
+            var items = JsonNode.Parse(bodyText)?["input"] as JsonArray ?? [];
+            var output = new JsonArray();
+            foreach (var item in items.OfType<JsonObject>().Where(i => (string?)i["role"] == "user"))
+            {
+                output.Add(new JsonObject
+                {
+                    ["id"] = "msg_mockcmp" + output.Count, ["type"] = "message", ["status"] = "completed", ["role"] = "user",
+                    ["content"] = item["content"] is JsonValue text
+                        ? new JsonArray(new JsonObject { ["type"] = "input_text", ["text"] = (string?)text })
+                        : item["content"]?.DeepClone(),
+                });
+            }
+            output.Add(new JsonObject { ["id"] = "cmp_mock", ["type"] = "compaction", ["encrypted_content"] = $"mock-compaction:{items.Count}" });
+            answer = new()
+            {
+                ["id"] = "resp_mockcompact", ["object"] = "response.compaction", ["created_at"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ["output"] = output,
+                ["usage"] = new JsonObject
+                {
+                    ["input_tokens"] = request.InputTokens, ["input_tokens_details"] = new JsonObject { ["cached_tokens"] = 0 },
+                    ["output_tokens"] = 10, ["output_tokens_details"] = new JsonObject { ["reasoning_tokens"] = 0 },
+                    ["total_tokens"] = request.InputTokens + 10,
+                },
+            };
+        }
+        var bytes = Encoding.UTF8.GetBytes(answer.ToJsonString());
+        ctx.Response.StatusCode = StatusCodes.Status200OK;
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentLength = bytes.Length;
+        await ctx.Response.Body.WriteAsync(bytes, ct).ConfigureAwait(false);
     }
 
     private static Task NotFoundAsync(HttpContext ctx, CancellationToken ct) =>

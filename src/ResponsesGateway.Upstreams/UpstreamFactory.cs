@@ -23,8 +23,22 @@ public static class UpstreamFactory
         return options.Kind.ToLowerInvariant() switch
         {
             UpstreamKinds.Responses => new ResponsesUpstream(name, baseUrl, http, loggers.CreateLogger<ResponsesUpstream>()),
-            UpstreamKinds.Chat => new Chat.ChatCompletionsUpstream(name, baseUrl, http, Chat.ChatCapabilities.From(name, options), loggers.CreateLogger<Chat.ChatCompletionsUpstream>()),
+            UpstreamKinds.Chat => new Chat.ChatCompletionsUpstream(name, baseUrl, http, ChatProfile(name, options, gateway, loggers), loggers.CreateLogger<Chat.ChatCompletionsUpstream>()),
             _ => throw new InvalidOperationException($"Upstreams:{name}:Kind '{options.Kind}' is not one of: responses, chat."),
+        };
+    }
+
+    private static Chat.ChatCapabilities ChatProfile(string name, UpstreamOptions options, GatewayOptions gateway, ILoggerFactory loggers)
+    {
+        var compaction = string.IsNullOrEmpty(gateway.CompactionKey) ? Chat.ChatCapabilities.EphemeralCompaction : new Chat.CompactionEnvelope(gateway.CompactionKey);
+        if (compaction.IsEphemeral)
+        {
+            Chat.ChatLog.EphemeralCompactionKey(loggers.CreateLogger<Chat.ChatCompletionsUpstream>(), name);
+        }
+        return Chat.ChatCapabilities.From(name, options) with
+        {
+            Compaction = compaction,
+            CompactionPrompt = string.IsNullOrWhiteSpace(gateway.CompactionPrompt) ? GatewayOptions.DefaultCompactionPrompt : gateway.CompactionPrompt,
         };
     }
 

@@ -297,10 +297,10 @@ public sealed class RequestMappingTests
     [InlineData("""{"type":"image_generation"}""")]
     [InlineData("""{"type":"mcp","server_label":"x","server_url":"https://x"}""")]
     [InlineData("""{"type":"local_shell"}""")]
-    public async Task BuiltInTool_Is400_NamingToolAndUpstream_BeforeAnyHttpCall(string tool)
+    public async Task BuiltInTool_WithChatHostedToolsReject_Is400_NamingToolAndUpstream_BeforeAnyHttpCall(string tool)
     {
         var type = (string)JsonNode.Parse(tool)!["type"]!;
-        var gateway = new ChatGateway(FakeChatServer.Json(Fixtures.Read("completion-plain.json")));
+        var gateway = new ChatGateway(FakeChatServer.Json(Fixtures.Read("completion-plain.json")), o => o.ChatHostedTools = "reject");
         var e = await Assert.ThrowsAsync<GatewayException>(() => gateway.StreamAsync($$"""{"model":"m","input":"x","stream":true,"tools":[{"type":"function","name":"a"},{{tool}}]}"""));
         Assert.Equal(400, e.StatusCode);
         Assert.Equal("tools[1]", e.Error.Param);

@@ -76,4 +76,21 @@ public sealed class GatewayOptions
     /// grace period (the host's own shutdown timeout is raised to cover it).
     /// </summary>
     public double ShutdownDrainSeconds { get; set; } = 20;
+
+    /// <summary>
+    /// Key of the HMAC that seals the <c>compaction</c> items a chat upstream's compaction emulation returns, so that a
+    /// replayed item is known to be this gateway's own summary (never text a client made up). Any string of 32+
+    /// characters; every instance must share it. Empty: a random key per process (compactions do not survive a restart
+    /// or reach another instance; a warning is logged).
+    /// </summary>
+    public string CompactionKey { get; set; } = "";
+
+    /// <summary>The instruction a chat upstream is given to summarise a conversation for compaction (README).</summary>
+    public string CompactionPrompt { get; set; } = DefaultCompactionPrompt;
+
+    public const string DefaultCompactionPrompt =
+        "You are compacting this conversation so that it can continue in a fresh context window. Write a summary "
+        + "that another assistant can pick up from without the earlier messages: the user's goals and constraints, "
+        + "decisions made, facts and results learned (file names, commands, errors, tool results that still matter), "
+        + "what has been done, and what remains to do next. Be complete but concise. Answer with the summary only.";
 }

@@ -68,6 +68,14 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             errors.Add("Gateway:ShutdownDrainSeconds must be 0 (cut at once) or a positive number of seconds.");
         }
+        if (options.CompactionKey.Length is > 0 and < 32)
+        {
+            errors.Add("Gateway:CompactionKey must be at least 32 characters (or empty for a random key per process).");
+        }
+        if (options.CompactionKey.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add("Gateway:CompactionKey is an unresolved Key Vault reference; check the app identity's access to the vault.");
+        }
         if (options.ChainCacheMegabytes < 0)
         {
             errors.Add("Gateway:ChainCacheMegabytes must be 0 or more.");

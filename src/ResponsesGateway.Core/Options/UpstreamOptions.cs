@@ -105,6 +105,13 @@ public sealed class UpstreamOptions
     /// reasoning item (default true; DeepSeek-R1 style models served without a reasoning parser).
     /// </summary>
     public bool ChatThinkTags { get; set; } = true;
+
+    /// <summary>
+    /// <c>chat</c> only: what happens to hosted tools the upstream cannot run (<c>web_search</c>, <c>file_search</c>,
+    /// <c>code_interpreter</c>, <c>image_generation</c>, <c>computer_use_preview</c>): <c>drop</c> (default; removed,
+    /// logged, and named in the <c>x-gateway-dropped-tools</c> response header) or <c>reject</c> (400 <c>unsupported_tool</c>).
+    /// </summary>
+    public string ChatHostedTools { get; set; } = "drop";
 }
 
 public static class UpstreamKinds

@@ -36,6 +36,12 @@ public sealed class CreateResponseRequest
 
     public string? Instructions => JsonKinds.AsString(Body["instructions"]);
 
+    /// <summary>
+    /// Headers for the HTTP answer that the upstream adapter adds while handling the request, before its first byte
+    /// (e.g. <c>x-gateway-dropped-tools</c>); the HTTP edge writes them with the status line.
+    /// </summary>
+    public IDictionary<string, string> ResponseHeaders { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
     private bool Flag(string name, bool fallback) =>
         Body[name] is JsonValue value && value.TryGetValue<bool>(out var flag) ? flag : fallback;
 }

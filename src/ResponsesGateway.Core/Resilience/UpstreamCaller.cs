@@ -29,7 +29,7 @@ internal sealed partial class UpstreamCaller(GatewayOptions options, TimeProvide
         CallAsync(route, request, OpenOnceAsync, cancellationToken);
 
     /// <summary>Retries on the route's upstream, then (when allowed) on its fallback with the fallback's model name.</summary>
-    private async Task<T> CallAsync<T>(ModelRoute route, UpstreamRequest request,
+    internal async Task<T> CallAsync<T>(ModelRoute route, UpstreamRequest request,
         Func<IUpstream, UpstreamRequest, CancellationToken, ValueTask<T>> attempt, CancellationToken cancellationToken)
     {
         // Copied before the first attempt: an upstream adapter may adjust the body it sends (stream flag, include).

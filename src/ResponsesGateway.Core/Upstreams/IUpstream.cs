@@ -19,4 +19,10 @@ public interface IUpstream
     /// lifecycle event. Failures before the first event (connect, status) are thrown from the first <c>MoveNextAsync</c>.
     /// </summary>
     IAsyncEnumerable<JsonObject> StreamAsync(UpstreamRequest request, CancellationToken cancellationToken);
+
+    /// <summary><c>POST /v1/responses/input_tokens</c> for the same body: <c>{"object":"response.input_tokens","input_tokens":N}</c>.</summary>
+    Task<JsonObject> CountInputTokensAsync(UpstreamRequest request, CancellationToken cancellationToken);
+
+    /// <summary><c>POST /v1/responses/compact</c> for the same body: a <c>response.compaction</c> object.</summary>
+    Task<JsonObject> CompactAsync(UpstreamRequest request, CancellationToken cancellationToken);
 }

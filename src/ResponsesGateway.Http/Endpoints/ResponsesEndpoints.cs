@@ -52,6 +52,7 @@ public sealed partial class ResponsesEndpoints
         using var turn = _shutdown.TryEnter() ?? throw GatewayErrors.ShuttingDown();
         var body = await RequestBodyReader.ReadAsync(context.Request, _options.MaxRequestBodyBytes, ct);
         var request = CreateResponseRequestParser.Parse(body);
+        AddResponseHeaders(context, request);
         if (!request.Stream)
         {
             var response = await _responses.CreateAsync(tenant, request, ct);
@@ -144,6 +145,17 @@ public sealed partial class ResponsesEndpoints
             context.Abort();
         }
     }
+
+    /// <summary>The headers the upstream adapter added (e.g. dropped tools) go out with the status line, JSON or SSE.</summary>
+    private static void AddResponseHeaders(HttpContext context, CreateResponseRequest request) =>
+        context.Response.OnStarting(() =>
+        {
+            foreach (var (name, value) in request.ResponseHeaders)
+            {
+                context.Response.Headers[name] = value;
+            }
+            return Task.CompletedTask;
+        });
 
     private static async Task WriteJsonAsync(HttpContext context, JsonNode body, CancellationToken ct)
     {

@@ -11,12 +11,14 @@ public static class UnmatchedRequests
 {
     // Path shapes of the routes both hosts map; "*" is one segment (an id). A new route belongs here too, so that a
     // wrong method on it is a 405 rather than a 404.
-    private static readonly (string[] Segments, string Methods)[] Routes =
+    private static readonly (string[] Segments, string[] Methods)[] Routes =
     [
-        (["v1", "responses"], "POST"),
-        (["v1", "responses", "*"], "GET, DELETE"),
-        (["v1", "responses", "*", "input_items"], "GET"),
-        (["v1", "models"], "GET"),
+        (["v1", "responses"], ["POST"]),
+        (["v1", "responses", "input_tokens"], ["POST"]),
+        (["v1", "responses", "compact"], ["POST"]),
+        (["v1", "responses", "*"], ["GET", "DELETE"]),
+        (["v1", "responses", "*", "input_items"], ["GET"]),
+        (["v1", "models"], ["GET"]),
     ];
 
     public static Task WriteAsync(HttpContext context)
@@ -34,18 +36,15 @@ public static class UnmatchedRequests
             $"Method {request.Method} is not allowed for {Shorten(request.Path)}; allowed: {allowed}.", code: "method_not_allowed");
     }
 
-    /// <summary>The methods the route at <paramref name="path"/> accepts, or null when no route has that path.</summary>
+    /// <summary>
+    /// The methods the routes at <paramref name="path"/> accept (a path can match several: <c>/v1/responses/compact</c>
+    /// is also an id), or null when no route has that path.
+    /// </summary>
     public static string? AllowedMethods(PathString path)
     {
         var segments = (path.Value ?? "").Trim('/').Split('/');
-        foreach (var (pattern, methods) in Routes)
-        {
-            if (Matches(pattern, segments))
-            {
-                return methods;
-            }
-        }
-        return null;
+        var allowed = Routes.Where(r => Matches(r.Segments, segments)).SelectMany(r => r.Methods).Distinct().ToArray();
+        return allowed.Length == 0 ? null : string.Join(", ", allowed);
     }
 
     private static bool Matches(string[] pattern, string[] segments)

@@ -13,6 +13,8 @@ public static class ResponsesEndpointRouteBuilderExtensions
         // Plain RequestDelegates, not minimal-API handlers with parameters: those are compiled from expression trees
         // on the first request, which cost ~50 ms of the standalone server's time to its first answer (docs/benchmarks.md).
         app.MapPost("/v1/responses", c => Handlers(c).CreateAsync(c));
+        app.MapPost("/v1/responses/input_tokens", c => Handlers(c).CountInputTokensAsync(c));
+        app.MapPost("/v1/responses/compact", c => Handlers(c).CompactAsync(c));
         app.MapGet("/v1/responses/{id}", c => Handlers(c).GetAsync(c, Id(c)));
         app.MapDelete("/v1/responses/{id}", c => Handlers(c).DeleteAsync(c, Id(c)));
         app.MapGet("/v1/responses/{id}/input_items", c => Handlers(c).ListInputItemsAsync(c, Id(c)));

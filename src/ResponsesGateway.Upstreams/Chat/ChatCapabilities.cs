@@ -25,6 +25,18 @@ internal sealed record ChatCapabilities
 
     public bool ThinkTags { get; init; } = true;
 
+    /// <summary>Hosted tools are a 400 instead of being dropped (<see cref="UpstreamOptions.ChatHostedTools"/>).</summary>
+    public bool RejectHostedTools { get; init; }
+
+    /// <summary>Seals and opens the summaries of the compaction emulation (<see cref="CompactionEnvelope"/>).</summary>
+    public CompactionEnvelope Compaction { get; init; } = EphemeralCompaction;
+
+    /// <summary>The summarising instruction of the compaction emulation.</summary>
+    public string CompactionPrompt { get; init; } = GatewayOptions.DefaultCompactionPrompt;
+
+    /// <summary>One random key per process when none is configured, shared by every chat upstream.</summary>
+    internal static readonly CompactionEnvelope EphemeralCompaction = new(null);
+
     public static ChatCapabilities Default { get; } = new();
 
     /// <summary>Reads the profile; a value outside its documented set fails at startup, naming the setting.</summary>
@@ -38,6 +50,7 @@ internal sealed record ChatCapabilities
         ParallelToolCalls = options.ChatParallelToolCalls,
         SendReasoningContent = options.ChatSendReasoningContent,
         ThinkTags = options.ChatThinkTags,
+        RejectHostedTools = OneOf(name, nameof(options.ChatHostedTools), options.ChatHostedTools, "drop", "reject") == "reject",
     };
 
     private static string OneOf(string upstream, string setting, string? value, params string[] allowed)

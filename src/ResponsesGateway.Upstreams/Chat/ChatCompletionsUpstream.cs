@@ -14,13 +14,16 @@ namespace ResponsesGateway.Upstreams.Chat;
 /// vendors). Requests are translated by <see cref="ChatRequestMapper"/>; answers, streamed or not, go through one
 /// <see cref="ChatStreamTranslator"/>, so both paths produce the same items.
 /// </summary>
-internal sealed class ChatCompletionsUpstream : IUpstream
+internal sealed partial class ChatCompletionsUpstream : IUpstream
 {
     private readonly Uri _url;
     private readonly UpstreamHttp _http;
     private readonly ChatCapabilities _capabilities;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+
+    /// <summary>Names the hosted tools removed from the request (<see cref="ChatToolPlan"/>).</summary>
+    public const string DroppedToolsHeader = "x-gateway-dropped-tools";
 
     public ChatCompletionsUpstream(string name, Uri baseUrl, UpstreamHttp http, ChatCapabilities capabilities, ILogger logger, TimeProvider? time = null)
     {
@@ -36,8 +39,13 @@ internal sealed class ChatCompletionsUpstream : IUpstream
 
     public async Task<JsonObject> CreateAsync(UpstreamRequest request, CancellationToken cancellationToken)
     {
+        if (EndsWithCompactionTrigger(request))
+        {
+            return await CompactTurnAsync(request, cancellationToken);
+        }
         // Mapped before the call: a tool the upstream cannot run is the client's 400, not an upstream failure.
-        var body = ChatRequestMapper.Map(request, _capabilities, Name, stream: false, _logger);
+        var plan = Plan(request);
+        var body = ChatRequestMapper.Map(request, plan, _capabilities, Name, stream: false, _logger);
         ChatLog.Calling(_logger, Name, request.ResponseId, false);
         using var response = await _http.SendAsync(_url, ProtocolJson.ToUtf8(body), stream: false, cancellationToken);
         var bytes = await _http.ReadBodyAsync(response, cancellationToken);
@@ -50,19 +58,38 @@ internal sealed class ChatCompletionsUpstream : IUpstream
         {
             throw new UpstreamException(UpstreamFailure.StreamInterrupted, "the upstream's answer is not a JSON object.", e);
         }
-        return ChatResponseMapper.Map(completion, NewTranslator(request));
+        return ChatResponseMapper.Map(completion, NewTranslator(request, plan));
     }
 
     public async IAsyncEnumerable<JsonObject> StreamAsync(UpstreamRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var body = ChatRequestMapper.Map(request, _capabilities, Name, stream: true, _logger);
+        if (EndsWithCompactionTrigger(request))
+        {
+            await foreach (var evt in StreamCompactTurnAsync(request, cancellationToken))
+            {
+                yield return evt;
+            }
+            yield break;
+        }
+        var plan = Plan(request);
+        var body = ChatRequestMapper.Map(request, plan, _capabilities, Name, stream: true, _logger);
         ChatLog.Calling(_logger, Name, request.ResponseId, true);
         using var response = await _http.SendAsync(_url, ProtocolJson.ToUtf8(body), stream: true, cancellationToken);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        await foreach (var evt in Translate(NewTranslator(request), stream, _http.IdleTimeout, cancellationToken))
+        await foreach (var evt in Translate(NewTranslator(request, plan), stream, _http.IdleTimeout, cancellationToken))
         {
             yield return evt;
         }
+    }
+
+    /// <summary>
+    /// No chat server counts tokens without generating: the chat body this request would send is counted here
+    /// (<see cref="ChatTokenCounter"/>), so the same tool and history translation is what gets measured.
+    /// </summary>
+    public Task<JsonObject> CountInputTokensAsync(UpstreamRequest request, CancellationToken cancellationToken)
+    {
+        var body = ChatRequestMapper.Map(request, Plan(request), _capabilities, Name, stream: false, _logger);
+        return Task.FromResult(new JsonObject { ["object"] = "response.input_tokens", ["input_tokens"] = ChatTokenCounter.Count(body) });
     }
 
     /// <summary>
@@ -90,5 +117,22 @@ internal sealed class ChatCompletionsUpstream : IUpstream
         }
     }
 
-    private ChatStreamTranslator NewTranslator(UpstreamRequest request) => new(request, _capabilities, Name, _logger, _time);
+    private ChatStreamTranslator NewTranslator(UpstreamRequest request, ChatToolPlan plan) => new(request, _capabilities, Name, _logger, _time, plan);
+
+    /// <summary>The request's tools in chat terms; the hosted tools it drops are logged and named in a response header.</summary>
+    private ChatToolPlan Plan(UpstreamRequest request)
+    {
+        var plan = ChatToolPlan.Build(request.Body, _capabilities, Name);
+        if (plan.Dropped.Count > 0)
+        {
+            var dropped = string.Join(", ", plan.Dropped);
+            ChatLog.DroppedHostedTools(_logger, dropped, request.ResponseId, Name);
+            request.Original.ResponseHeaders[DroppedToolsHeader] = dropped;
+        }
+        else
+        {
+            request.Original.ResponseHeaders.Remove(DroppedToolsHeader); // an earlier attempt on another upstream set it
+        }
+        return plan;
+    }
 }

@@ -20,18 +20,9 @@ internal static class ChatCustomTools
 {
     public const string InputKey = "input";
 
-    /// <summary>The names of the <c>custom</c> tools of a (validated) Responses body.</summary>
-    public static HashSet<string> Names(JsonNode? tools) =>
-        (tools as JsonArray ?? []).OfType<JsonObject>()
-            .Where(t => JsonText.Of(t["type"]) == "custom")
-            .Select(t => JsonText.Of(t["name"]))
-            .OfType<string>()
-            .ToHashSet(StringComparer.Ordinal);
-
-    /// <summary>The chat function tool for the custom tool at <c>tools[index]</c>; a 400 naming the field when it is malformed.</summary>
-    public static JsonObject ToFunctionTool(JsonObject tool, int index)
+    /// <summary>The chat function tool for the custom tool at <paramref name="param"/>; a 400 naming the field when it is malformed.</summary>
+    public static JsonObject ToFunctionTool(JsonObject tool, string param)
     {
-        var param = $"tools[{index}]";
         var name = tool["name"] switch
         {
             null => throw GatewayErrors.MissingParameter(param + ".name"),

@@ -31,4 +31,13 @@ internal static partial class ChatLog
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Debug, Message = "Chat upstream {Upstream} finished {ResponseId}: finish_reason={FinishReason}, usage={HasUsage}")]
     public static partial void Finished(ILogger logger, string upstream, string responseId, string finishReason, bool hasUsage);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Dropped hosted tools {ToolTypes} for {ResponseId}: chat upstream {Upstream} cannot run them")]
+    public static partial void DroppedHostedTools(ILogger logger, string toolTypes, string responseId, string upstream);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Compacting {ItemCount} input items for {ResponseId} on chat upstream {Upstream}")]
+    public static partial void Compacting(ILogger logger, string upstream, string responseId, int itemCount);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Gateway:CompactionKey is not set: compaction items from chat upstream {Upstream} are sealed with a random key of this process, and cannot be replayed after a restart or on another instance")]
+    public static partial void EphemeralCompactionKey(ILogger logger, string upstream);
 }

@@ -11,19 +11,24 @@ namespace ResponsesGateway.Upstreams.Chat;
 ///    call (merged into the assistant text message just before it, if any), followed by one tool message per call in
 ///    call order: Chat upstreams reject a tool-call message not followed by all its results (openai/codex#7051);
 ///    <c>custom_tool_call</c> / <c>custom_tool_call_output</c> are the same, the input wrapped as the arguments
-///    <c>{"input": …}</c> (<see cref="ChatCustomTools"/>);
+///    <c>{"input": …}</c> (<see cref="ChatCustomTools"/>); a call that carries a <c>namespace</c> is sent under its
+///    flattened chat name (<see cref="ChatToolPlan"/>);
 /// 4. orphans are repaired only from items in this same input (our stored chain plus the client's items), never by
 ///    guessing: a call whose output appears nowhere is dropped; an output whose call appears elsewhere (out of order)
 ///    gets that call re-emitted right before it; an output whose call appears nowhere is dropped;
 /// 5. replayed reasoning becomes the reasoning field of the next assistant message when the profile sends reasoning
 ///    back (DeepSeek thinking mode), and is dropped otherwise;
-/// 6. unknown item types are skipped and logged once per type (Codex sends new ones, bifrost#4596).
+/// 6. a <c>compaction</c> item (the chat compaction emulation's, <see cref="CompactionEnvelope"/>) becomes its summary as
+///    a system message in front of the history, and only user/system messages before it are kept; a foreign or
+///    tampered one is a 400;
+/// 7. unknown item types are skipped and logged once per type (Codex sends new ones, bifrost#4596).
 /// </summary>
 internal sealed class ChatMessageBuilder
 {
     private readonly ChatCapabilities _capabilities;
     private readonly ILogger _logger;
     private readonly int _clientOffset;
+    private readonly ChatToolPlan? _plan;
     private readonly JsonArray _messages = [];
     private readonly Dictionary<string, JsonObject> _calls = new(StringComparer.Ordinal);
     private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
@@ -31,13 +36,17 @@ internal sealed class ChatMessageBuilder
     private readonly HashSet<string> _skippedTypes = new(StringComparer.Ordinal);
     private ToolBlock? _block;
     private string? _pendingReasoning;
+    private int _lastCompaction = -1;
+    private string? _summary;
 
     /// <param name="clientOffset">How many expanded chain items precede the client's own input (for error params).</param>
-    public ChatMessageBuilder(ChatCapabilities capabilities, ILogger logger, int clientOffset)
+    /// <param name="plan">The request's chat tool names: a replayed call of a namespaced tool is sent under its flattened name.</param>
+    public ChatMessageBuilder(ChatCapabilities capabilities, ILogger logger, int clientOffset, ChatToolPlan? plan = null)
     {
         _capabilities = capabilities;
         _logger = logger;
         _clientOffset = clientOffset;
+        _plan = plan;
     }
 
     public JsonArray Build(string? instructions, JsonNode? input)
@@ -63,16 +72,34 @@ internal sealed class ChatMessageBuilder
                 _answered.Add(answered);
             }
         }
-        var index = 0;
-        foreach (var node in input as JsonArray ?? [])
+        var all = input as JsonArray ?? [];
+        for (var i = 0; i < all.Count; i++)
         {
-            if (node is JsonObject item)
+            if (all[i] is JsonObject item && JsonText.Of(item["type"]) == "compaction")
+            {
+                _lastCompaction = i;
+            }
+        }
+        var index = 0;
+        foreach (var node in all)
+        {
+            if (node is JsonObject item && (index >= _lastCompaction || IsKeptBeforeCompaction(item)))
             {
                 Add(item, index);
             }
             index++;
         }
         CloseBlock();
+        if (_summary is not null)
+        {
+            // In front of the history, after the instructions: what the kept messages and later turns build on.
+            var at = 0;
+            while (at < _messages.Count && (string?)_messages[at]!["role"] == _capabilities.SystemRole)
+            {
+                at++;
+            }
+            _messages.Insert(at, new JsonObject { ["role"] = _capabilities.SystemRole, ["content"] = SummaryPreamble + _summary });
+        }
         return _messages;
     }
 
@@ -94,12 +121,45 @@ internal sealed class ChatMessageBuilder
             case "reasoning":
                 AddReasoning(item);
                 break;
+            case "compaction":
+                AddCompaction(item, index);
+                break;
+            case "additional_tools" or "tool_search_call" or "tool_search_output" or "compaction_trigger":
+                // Their tools are in the chat tools already (ChatToolPlan); the search itself has no chat form.
+                break;
             default:
                 if (_skippedTypes.Add(type ?? "(none)"))
                 {
                     ChatLog.SkippedItemType(_logger, type ?? "(none)");
                 }
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Before the last compaction item only the messages a compaction keeps (user, system, developer) are sent; the
+    /// summary stands for the rest (assistant turns, tool calls and their outputs). Earlier compaction items are still
+    /// checked: a tampered one is refused wherever it is.
+    /// </summary>
+    private static bool IsKeptBeforeCompaction(JsonObject item) => JsonText.Of(item["type"]) switch
+    {
+        "compaction" => true,
+        null or "message" => JsonText.Of(item["role"]) is "user" or "system" or "developer",
+        _ => false,
+    };
+
+    private const string SummaryPreamble = "Summary of the earlier part of this conversation (it was compacted):\n\n";
+
+    private void AddCompaction(JsonObject item, int index)
+    {
+        var param = ParamOf(index) + ".encrypted_content";
+        var summary = _capabilities.Compaction.TryOpen(JsonText.Of(item["encrypted_content"]))
+            ?? throw Core.Errors.GatewayErrors.InvalidValue(param,
+                "it is not a compaction this gateway produced for a Chat Completions upstream (it was changed, or comes from another service or key).",
+                "invalid_encrypted_content");
+        if (index == _lastCompaction)
+        {
+            _summary = summary;
         }
     }
 
@@ -260,16 +320,19 @@ internal sealed class ChatMessageBuilder
         }
     }
 
-    private static JsonObject ToolCall(string callId, JsonObject item) => new()
+    private JsonObject ToolCall(string callId, JsonObject item) => new()
     {
         ["id"] = callId,
         ["type"] = "function",
         ["function"] = new JsonObject
         {
-            ["name"] = (string?)item["name"] ?? "",
+            ["name"] = ChatName(JsonText.Of(item["name"]) ?? "", JsonText.Of(item["namespace"])),
             ["arguments"] = (string?)item["type"] == "custom_tool_call" ? ChatCustomTools.WrapInput(JsonText.Of(item["input"])) : (string?)item["arguments"] ?? "{}",
         },
     };
+
+    private string ChatName(string name, string? ns) =>
+        _plan?.ChatName(name, ns) ?? (ns is null ? name : ChatToolPlan.Flatten(ns, name, taken: null));
 
     private JsonObject ToolMessage(string callId, JsonObject item) => new()
     {

@@ -89,25 +89,38 @@ internal sealed class ChatToolCall
 }
 
 /// <summary>A tool call the model made: its call id, name and the argument fragments received so far.</summary>
-internal abstract class ChatToolCallItem(int outputIndex, string id, string callId, string name, StringBuilder arguments) : ChatOutputItem(outputIndex, id)
+internal abstract class ChatToolCallItem(int outputIndex, string id, string callId, string name, string? ns, StringBuilder arguments) : ChatOutputItem(outputIndex, id)
 {
     /// <summary>Every argument fragment received so far (shared with the <see cref="ChatToolCall"/> that feeds it).</summary>
     public StringBuilder Arguments { get; } = arguments;
 
     public string CallId { get; } = callId;
 
+    /// <summary>The tool's own name (not the flattened chat name of a namespaced tool).</summary>
     public string Name { get; } = name;
+
+    /// <summary>The namespace of a namespaced tool, else null (and absent from the item, as OpenAI sends it).</summary>
+    public string? Namespace { get; } = ns;
 
     /// <summary>The item with its <c>arguments</c> (function call) or <c>input</c> (custom tool call).</summary>
     public abstract JsonObject Build(string status, string payload);
 
     public JsonObject Added() => Build(ResponseStatuses.InProgress, "");
+
+    protected JsonObject WithNamespace(JsonObject item)
+    {
+        if (Namespace is not null)
+        {
+            item["namespace"] = Namespace;
+        }
+        return item;
+    }
 }
 
-internal sealed class ChatFunctionCallItem(int outputIndex, string callId, string name, StringBuilder arguments)
-    : ChatToolCallItem(outputIndex, ResponseIds.NewItemId("fc"), callId, name, arguments)
+internal sealed class ChatFunctionCallItem(int outputIndex, string callId, string name, string? ns, StringBuilder arguments)
+    : ChatToolCallItem(outputIndex, ResponseIds.NewItemId("fc"), callId, name, ns, arguments)
 {
-    public override JsonObject Build(string status, string payload) => new()
+    public override JsonObject Build(string status, string payload) => WithNamespace(new()
     {
         ["id"] = Id,
         ["type"] = "function_call",
@@ -115,7 +128,7 @@ internal sealed class ChatFunctionCallItem(int outputIndex, string callId, strin
         ["arguments"] = payload,
         ["call_id"] = CallId,
         ["name"] = Name,
-    };
+    });
 }
 
 /// <summary>
@@ -123,10 +136,10 @@ internal sealed class ChatFunctionCallItem(int outputIndex, string callId, strin
 /// arguments are buffered until the call closes, because the input is a JSON string value that arrives split at
 /// arbitrary points (escapes included); the input then goes out as one delta and its done event.
 /// </summary>
-internal sealed class ChatCustomToolCallItem(int outputIndex, string callId, string name, StringBuilder arguments)
-    : ChatToolCallItem(outputIndex, ResponseIds.NewItemId("ctc"), callId, name, arguments)
+internal sealed class ChatCustomToolCallItem(int outputIndex, string callId, string name, string? ns, StringBuilder arguments)
+    : ChatToolCallItem(outputIndex, ResponseIds.NewItemId("ctc"), callId, name, ns, arguments)
 {
-    public override JsonObject Build(string status, string payload) => new()
+    public override JsonObject Build(string status, string payload) => WithNamespace(new()
     {
         ["id"] = Id,
         ["type"] = "custom_tool_call",
@@ -134,5 +147,5 @@ internal sealed class ChatCustomToolCallItem(int outputIndex, string callId, str
         ["call_id"] = CallId,
         ["name"] = Name,
         ["input"] = payload,
-    };
+    });
 }

@@ -8,12 +8,16 @@ namespace ResponsesGateway.Upstreams.Chat;
 /// <summary>
 /// Builds the <c>/chat/completions</c> body from the Responses body the pipeline prepared (docs/architecture.md, chat rules R1–R7).
 /// Runs before any HTTP call, so what the upstream cannot do (built-in tools) is a 400 naming the tool, not an
-/// upstream error. Free-form <c>custom</c> tools become function tools (<see cref="ChatCustomTools"/>). Parameters with no chat meaning (<c>store</c>, <c>include</c>, <c>truncation</c>, <c>metadata</c>…)
+/// upstream error. Tools are translated by <see cref="ChatToolPlan"/> (custom tools: <see cref="ChatCustomTools"/>). Parameters with no chat meaning (<c>store</c>, <c>include</c>, <c>truncation</c>, <c>metadata</c>…)
 /// are not sent: a strict compatible server would reject them.
 /// </summary>
 internal static class ChatRequestMapper
 {
-    public static JsonObject Map(UpstreamRequest request, ChatCapabilities capabilities, string upstreamName, bool stream, ILogger logger)
+    public static JsonObject Map(UpstreamRequest request, ChatCapabilities capabilities, string upstreamName, bool stream, ILogger logger) =>
+        Map(request, ChatToolPlan.Build(request.Body, capabilities, upstreamName), capabilities, upstreamName, stream, logger);
+
+    /// <param name="plan">The request's tools in chat terms, shared with the translator of the answer.</param>
+    public static JsonObject Map(UpstreamRequest request, ChatToolPlan plan, ChatCapabilities capabilities, string upstreamName, bool stream, ILogger logger)
     {
         var body = request.Body;
         // A stored prompt lives at the provider (OpenAI's prompt templates); a chat server has nothing to expand it from,
@@ -26,15 +30,15 @@ internal static class ChatRequestMapper
         }
         var chat = new JsonObject { ["model"] = JsonText.Of(body["model"]) ?? request.Original.Model };
 
-        var tools = MapTools(body["tools"] as JsonArray, upstreamName);
-        var toolChoice = MapToolChoice(body["tool_choice"], ref tools, upstreamName);
+        var toolChoice = MapToolChoice(body["tool_choice"], plan, upstreamName);
+        var tools = plan.Tools;
 
         var clientOffset = body["input"] is JsonArray all ? Math.Max(0, all.Count - request.Original.Input.Count) : 0;
-        chat["messages"] = new ChatMessageBuilder(capabilities, logger, clientOffset).Build(JsonText.Of(body["instructions"]), body["input"]);
+        chat["messages"] = new ChatMessageBuilder(capabilities, logger, clientOffset, plan).Build(JsonText.Of(body["instructions"]), body["input"]);
 
         if (tools.Count > 0)
         {
-            chat["tools"] = new JsonArray(tools.Select(t => (JsonNode)t).ToArray());
+            chat["tools"] = new JsonArray(tools.Select(t => (JsonNode)t.DeepClone()).ToArray());
             // tool_choice and parallel_tool_calls without tools are rejected by OpenAI itself.
             if (toolChoice is not null)
             {
@@ -72,65 +76,11 @@ internal static class ChatRequestMapper
         return chat;
     }
 
-    private static List<JsonObject> MapTools(JsonArray? tools, string upstreamName)
-    {
-        var mapped = new List<JsonObject>();
-        var customNames = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < (tools?.Count ?? 0); i++)
-        {
-            if (tools![i] is not JsonObject tool)
-            {
-                continue;
-            }
-            var type = (string?)tool["type"];
-            if (type == "custom")
-            {
-                var custom = ChatCustomTools.ToFunctionTool(tool, i);
-                var customName = (string)custom["function"]!["name"]!;
-                if (mapped.Any(t => (string?)t["function"]!["name"] == customName))
-                {
-                    // Both would be one chat function: the answer could not tell which tool was meant.
-                    throw GatewayErrors.InvalidValue($"tools[{i}].name", $"'{customName}' is the name of another tool; tool names must be unique.");
-                }
-                mapped.Add(custom);
-                customNames.Add(customName);
-                continue;
-            }
-            if (type != "function")
-            {
-                throw GatewayErrors.InvalidRequest(
-                    $"The tool type '{type}' is not supported for this model: its upstream '{upstreamName}' speaks Chat Completions and can only call function and custom tools.",
-                    $"tools[{i}]", "unsupported_tool");
-            }
-            var parameters = tool["parameters"] as JsonObject is { } given ? (JsonObject)given.DeepClone() : new JsonObject { ["properties"] = new JsonObject() };
-            if (parameters["type"] is null)
-            {
-                parameters["type"] = "object"; // several providers (Anthropic behind proxies) require it
-            }
-            if (customNames.Contains((string?)tool["name"] ?? ""))
-            {
-                throw GatewayErrors.InvalidValue($"tools[{i}].name", $"'{(string?)tool["name"]}' is the name of another tool; tool names must be unique.");
-            }
-            var function = new JsonObject { ["name"] = (string?)tool["name"] };
-            if (JsonText.Of(tool["description"]) is { } description)
-            {
-                function["description"] = description;
-            }
-            function["parameters"] = parameters;
-            if (tool["strict"] is JsonValue strict && strict.TryGetValue<bool>(out var s))
-            {
-                function["strict"] = s;
-            }
-            mapped.Add(new JsonObject { ["type"] = "function", ["function"] = function });
-        }
-        return mapped;
-    }
-
     /// <summary>
     /// Every Responses <c>tool_choice</c> form (a mode string, or an object of type mode, function, custom or allowed_tools) in chat terms. <c>allowed_tools</c> has no
     /// portable chat form, so the tool list itself is narrowed to the allowed functions and the mode is sent.
     /// </summary>
-    private static JsonNode? MapToolChoice(JsonNode? choice, ref List<JsonObject> tools, string upstreamName)
+    private static JsonNode? MapToolChoice(JsonNode? choice, ChatToolPlan plan, string upstreamName)
     {
         if (choice is JsonValue value && value.TryGetValue<string>(out var mode))
         {
@@ -147,17 +97,21 @@ internal static class ChatRequestMapper
                 return type;
             case "function":
                 var name = JsonText.Of(obj["name"]) ?? JsonText.Of((obj["function"] as JsonObject)?["name"]);
-                return name is null ? "required" : new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = name } };
+                return name is null ? "required" : Named(plan.ChatName(name, JsonText.Of(obj["namespace"])));
             case "custom":
                 // A custom tool is a chat function of the same name (ChatCustomTools).
                 var custom = JsonText.Of(obj["name"]) ?? throw GatewayErrors.MissingParameter("tool_choice.name");
-                return new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = custom } };
+                return Named(plan.ChatName(custom, JsonText.Of(obj["namespace"])));
             case "allowed_tools":
-                var allowed = (obj["tools"] as JsonArray ?? []).OfType<JsonObject>()
-                    .Where(t => JsonText.Of(t["type"]) is "function" or "custom")
-                    .Select(t => JsonText.Of(t["name"]) ?? JsonText.Of((t["function"] as JsonObject)?["name"]))
-                    .ToHashSet(StringComparer.Ordinal);
-                tools = tools.Where(t => allowed.Contains((string?)t["function"]!["name"])).ToList();
+                // A namespace entry allows all of its children; a function or custom entry the one it names.
+                var allowed = (obj["tools"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+                plan.Narrow(target => allowed.Any(t => JsonText.Of(t["type"]) switch
+                {
+                    "namespace" => JsonText.Of(t["name"]) == target.Namespace,
+                    "function" or "custom" => (JsonText.Of(t["name"]) ?? JsonText.Of((t["function"] as JsonObject)?["name"])) == target.Name
+                        && JsonText.Of(t["namespace"]) == target.Namespace,
+                    _ => false,
+                }));
                 return JsonText.Of(obj["mode"]) == "required" ? "required" : "auto";
             default:
                 throw GatewayErrors.InvalidRequest(
@@ -165,6 +119,9 @@ internal static class ChatRequestMapper
                     "tool_choice", "unsupported_tool");
         }
     }
+
+    private static JsonObject Named(string chatName) =>
+        new() { ["type"] = "function", ["function"] = new JsonObject { ["name"] = chatName } };
 
     private static JsonObject? MapFormat(JsonObject? format, ChatCapabilities capabilities, string upstreamName, ILogger logger)
     {

@@ -16,8 +16,8 @@ namespace ResponsesGateway.Upstreams.Chat;
 /// 2. <see cref="OnChunk"/>: an in-band <c>error</c> chunk throws <see cref="UpstreamException"/> (the pipeline closes
 ///    what is open and sends <c>response.failed</c> with its code); reasoning (<c>reasoning_content</c>, <c>reasoning</c>
 ///    or a leading <c>&lt;think&gt;</c> block) opens a reasoning item; text and refusals open a message; tool calls open
-///    one function_call item each once id and name are known (a custom_tool_call item when the name is one of the
-///    request's custom tools, its input sent whole when the call closes: <see cref="ChatCustomToolCallItem"/>). Items get dense output indexes in arrival order; reasoning
+///    one function_call item each once id and name are known, with the tool's own name and namespace
+///    (<see cref="ChatToolPlan"/>; a custom_tool_call item when the name is one of the request's custom tools, its input sent whole when the call closes: <see cref="ChatCustomToolCallItem"/>). Items get dense output indexes in arrival order; reasoning
 ///    closes when anything else starts; the usage chunk is kept; <c>finish_reason</c> closes every item;
 /// 3. <see cref="Finish"/> (end of stream, with or without <c>[DONE]</c>, usage or finish_reason): closes anything still
 ///    open and emits <c>response.completed</c>, or <c>response.incomplete</c> for <c>length</c> / <c>content_filter</c>.
@@ -34,7 +34,7 @@ internal sealed class ChatStreamTranslator
     private readonly JsonObject _response;
     private readonly List<ChatOutputItem> _items = [];
     private readonly Dictionary<int, ChatToolCall> _tools = [];
-    private readonly HashSet<string> _customTools;
+    private readonly ChatToolPlan _plan;
     private ChatReasoningItem? _reasoning;
     private ChatMessageItem? _message;
     private int _lastToolIndex;
@@ -42,14 +42,15 @@ internal sealed class ChatStreamTranslator
     private JsonObject? _usage;
     private bool _sawChunk;
 
-    public ChatStreamTranslator(UpstreamRequest request, ChatCapabilities capabilities, string upstream, ILogger logger, TimeProvider? time = null)
+    /// <param name="plan">The request's chat tools (built from the request when null): maps called names back.</param>
+    public ChatStreamTranslator(UpstreamRequest request, ChatCapabilities capabilities, string upstream, ILogger logger, TimeProvider? time = null, ChatToolPlan? plan = null)
     {
         _request = request;
         _upstream = upstream;
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _think = capabilities.ThinkTags ? new ThinkTagSplitter() : null;
-        _customTools = ChatCustomTools.Names(request.Body["tools"]);
+        _plan = plan ?? ChatToolPlan.Build(request.Body, capabilities, upstream);
         _includeEnvelope = (request.Body["include"] as JsonArray ?? []).Any(x => JsonText.Of(x) == "reasoning.encrypted_content");
         _response = ResponseObjects.Create(request.Original, request.ResponseId, request.CreatedAt, ResponseStatuses.InProgress);
     }
@@ -308,9 +309,11 @@ internal sealed class ChatStreamTranslator
     private void OpenToolCall(List<JsonObject> events, ChatToolCall call)
     {
         CloseReasoning(events);
-        call.Item = _customTools.Contains(call.Name!)
-            ? new ChatCustomToolCallItem(_items.Count, call.CallId!, call.Name!, call.Arguments)
-            : new ChatFunctionCallItem(_items.Count, call.CallId!, call.Name!, call.Arguments);
+        // A name the request did not declare (the model made it up) is passed on as a plain function call.
+        var target = _plan.Resolve(call.Name!) ?? new ChatToolTarget(call.Name!, null, Custom: false);
+        call.Item = target.Custom
+            ? new ChatCustomToolCallItem(_items.Count, call.CallId!, target.Name, target.Namespace, call.Arguments)
+            : new ChatFunctionCallItem(_items.Count, call.CallId!, target.Name, target.Namespace, call.Arguments);
         _items.Add(call.Item);
         events.Add(new JsonObject { ["type"] = StreamEventTypes.OutputItemAdded, ["output_index"] = call.Item.OutputIndex, ["item"] = call.Item.Added() });
     }

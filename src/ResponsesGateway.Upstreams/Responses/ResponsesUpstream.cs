@@ -16,7 +16,16 @@ namespace ResponsesGateway.Upstreams.Responses;
 /// </summary>
 internal sealed partial class ResponsesUpstream : IUpstream
 {
+    // The fields each endpoint takes (OpenAI rejects unknown ones there): create-only fields such as store, stream,
+    // include or metadata are not sent.
+    private static readonly string[] InputTokenFields =
+        ["model", "input", "instructions", "tools", "tool_choice", "text", "reasoning", "truncation", "parallel_tool_calls"];
+    private static readonly string[] CompactFields =
+        ["model", "input", "instructions", "prompt_cache_key", "prompt_cache_retention", "service_tier"];
+
     private readonly Uri _url;
+    private readonly Uri _inputTokensUrl;
+    private readonly Uri _compactUrl;
     private readonly UpstreamHttp _http;
     private readonly ILogger _logger;
 
@@ -24,16 +33,42 @@ internal sealed partial class ResponsesUpstream : IUpstream
     {
         Name = name;
         _url = new Uri(baseUrl.ToString().TrimEnd('/') + "/responses");
+        _inputTokensUrl = new Uri(_url + "/input_tokens");
+        _compactUrl = new Uri(_url + "/compact");
         _http = http;
         _logger = logger;
     }
 
     public string Name { get; }
 
-    public async Task<JsonObject> CreateAsync(UpstreamRequest request, CancellationToken cancellationToken)
+    public Task<JsonObject> CreateAsync(UpstreamRequest request, CancellationToken cancellationToken)
     {
         Log.Calling(_logger, Name, request.ResponseId, false);
-        using var response = await _http.SendAsync(_url, Prepare(request, stream: false), stream: false, cancellationToken);
+        return PostAsync(_url, Prepare(request, stream: false), cancellationToken);
+    }
+
+    public Task<JsonObject> CountInputTokensAsync(UpstreamRequest request, CancellationToken cancellationToken) =>
+        PostAsync(_inputTokensUrl, Select(request.Body, InputTokenFields), cancellationToken);
+
+    public Task<JsonObject> CompactAsync(UpstreamRequest request, CancellationToken cancellationToken) =>
+        PostAsync(_compactUrl, Select(request.Body, CompactFields), cancellationToken);
+
+    private static byte[] Select(JsonObject body, string[] fields)
+    {
+        var selected = new JsonObject();
+        foreach (var field in fields)
+        {
+            if (body.TryGetPropertyValue(field, out var value))
+            {
+                selected[field] = value?.DeepClone();
+            }
+        }
+        return ProtocolJson.ToUtf8(selected);
+    }
+
+    private async Task<JsonObject> PostAsync(Uri url, byte[] body, CancellationToken cancellationToken)
+    {
+        using var response = await _http.SendAsync(url, body, stream: false, cancellationToken);
         var bytes = await _http.ReadBodyAsync(response, cancellationToken);
         try
         {

@@ -20,12 +20,13 @@ internal sealed class ChatGateway
 
     private readonly ResponsesService _service;
 
-    public ChatGateway(FakeChatServer server, Action<UpstreamOptions>? configure = null)
+    public ChatGateway(FakeChatServer server, Action<UpstreamOptions>? configure = null, Action<GatewayOptions>? configureGateway = null)
     {
         Server = server;
         var options = new UpstreamOptions { Kind = UpstreamKinds.Chat, BaseUrl = "http://chat.test/v1", Models = "*" };
         configure?.Invoke(options);
         var gateway = new GatewayOptions();
+        configureGateway?.Invoke(gateway);
         var upstream = UpstreamFactory.Create("chat-test", options, gateway, new HttpClient(server), NullLoggerFactory.Instance);
         var router = new UpstreamRouter([new UpstreamRegistration("chat-test", options, upstream)]);
         _service = new ResponsesService(router, Store, Microsoft.Extensions.Options.Options.Create(gateway), TimeProvider.System, NullLogger<ResponsesService>.Instance);
@@ -46,7 +47,12 @@ internal sealed class ChatGateway
     }
 
     public Task<JsonObject> CreateAsync(string requestJson) =>
-        _service.CreateAsync(Tenant, CreateResponseRequestParser.Validate(ProtocolJson.ParseObject(requestJson)), CancellationToken.None);
+        CreateAsync(CreateResponseRequestParser.Validate(ProtocolJson.ParseObject(requestJson)));
+
+    public Task<JsonObject> CompactAsync(string requestJson) =>
+        _service.CompactAsync(Tenant, CreateResponseRequestParser.Validate(ProtocolJson.ParseObject(requestJson)), CancellationToken.None);
+
+    public Task<JsonObject> CreateAsync(CreateResponseRequest request) => _service.CreateAsync(Tenant, request, CancellationToken.None);
 
     private sealed class ListSink : IResponseEventSink
     {

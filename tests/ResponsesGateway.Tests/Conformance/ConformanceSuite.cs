@@ -59,6 +59,15 @@ public abstract class ConformanceSuite(ConformanceFixture fixture)
     [Fact]
     public Task Chain_UpstreamReceivesExactlyTheExpandedHistory() => RunAsync("chain");
 
+    [Fact]
+    public Task CodexRequest_RecordedShape_IsServed() => RunAsync("codex-request");
+
+    [Fact]
+    public Task NamespaceToolLoop_StatelessLikeCodex() => RunAsync("namespace-tool-loop");
+
+    [Fact]
+    public Task CompactionTrigger_IsOneCompactionItem() => RunAsync("compaction-trigger");
+
     [Theory]
     [MemberData(nameof(Scenarios.Names), MemberType = typeof(Scenarios))]
     public async Task JsSdkStreamHelper_AcceptsTheStreamAndAgreesWithJson(string scenario)

@@ -42,7 +42,7 @@ public sealed class ScenarioContext(string kind, IResponsePath path, MockUpstrea
 /// received, and returns the final Responses (or, for HTTP errors, a description of each error) so that the
 /// paths can be compared with each other.
 /// </summary>
-public static class Scenarios
+public static partial class Scenarios
 {
     public static readonly IReadOnlyDictionary<string, Func<ScenarioContext, Task<List<JsonObject>>>> All =
         new Dictionary<string, Func<ScenarioContext, Task<List<JsonObject>>>>
@@ -59,6 +59,9 @@ public static class Scenarios
             ["upstream-http-error"] = UpstreamHttpErrorAsync,
             ["inband-error"] = InBandErrorAsync,
             ["chain"] = ChainAsync,
+            ["codex-request"] = CodexRequestAsync,
+            ["namespace-tool-loop"] = NamespaceToolLoopAsync,
+            ["compaction-trigger"] = CompactionTriggerAsync,
         };
 
     public static TheoryData<string> Names()

@@ -18,7 +18,7 @@ public sealed class FunctionsAppTests(FunctionsAppFixture app)
     public void Worker_ReportsEveryFunction()
     {
         Assert.Equal(
-            ["CreateResponse", "DeleteResponse", "GetResponse", "ListInputItems", "ListModels", "RetentionSweep", "ZzUnmatchedRoute"],
+            ["CompactResponse", "CountInputTokens", "CreateResponse", "DeleteResponse", "GetResponse", "ListInputItems", "ListModels", "RetentionSweep", "ZzUnmatchedRoute"],
             app.Host.FunctionNames.Order(StringComparer.Ordinal).ToArray());
     }
 
@@ -205,6 +205,7 @@ public sealed class FunctionsAppTests(FunctionsAppFixture app)
     [InlineData("GET", "/v1/responses", "POST")]
     [InlineData("POST", "/v1/models", "GET")]
     [InlineData("PATCH", "/v1/responses/resp_abc", "GET, DELETE")]
+    [InlineData("PUT", "/v1/responses/compact", "POST, GET, DELETE")]
     public async Task WrongMethod_Is405_InTheEnvelope(string method, string path, string allow)
     {
         using var client = app.CreateClient();

@@ -90,6 +90,18 @@ public sealed class UpstreamCallerTests
             return Task.FromResult(new JsonObject { ["status"] = "completed" });
         }
 
+        public Task<JsonObject> CountInputTokensAsync(UpstreamRequest request, CancellationToken cancellationToken)
+        {
+            Call(request);
+            return Task.FromResult(new JsonObject { ["object"] = "response.input_tokens", ["input_tokens"] = 1 });
+        }
+
+        public Task<JsonObject> CompactAsync(UpstreamRequest request, CancellationToken cancellationToken)
+        {
+            Call(request);
+            return Task.FromResult(new JsonObject { ["object"] = "response.compaction" });
+        }
+
         public async IAsyncEnumerable<JsonObject> StreamAsync(UpstreamRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             await Task.Yield();
