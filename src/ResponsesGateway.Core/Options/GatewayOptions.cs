@@ -69,4 +69,11 @@ public sealed class GatewayOptions
     /// instead of every earlier turn. 0: every chain is read from storage.
     /// </summary>
     public int ChainCacheMegabytes { get; set; } = 64;
+
+    /// <summary>
+    /// Seconds a WebSocket connection (standalone server) may stay open; then it gets a
+    /// <c>websocket_connection_limit_reached</c> error and is closed, after the turn in flight. The specification's
+    /// limit is 60 minutes.
+    /// </summary>
+    public double WebSocketConnectionLimitSeconds { get; set; } = 3600;
 }

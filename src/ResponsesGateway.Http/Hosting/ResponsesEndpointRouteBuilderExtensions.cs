@@ -14,6 +14,8 @@ public static class ResponsesEndpointRouteBuilderExtensions
         // Plain RequestDelegates, not minimal-API handlers with parameters: those are compiled from expression trees
         // on the first request, which cost ~50 ms of the standalone server's time to its first answer (docs/benchmarks.md).
         app.MapPost("/v1/responses", c => Handlers(c).CreateAsync(c));
+        // WebSocket mode (needs UseWebSockets); a GET without the upgrade answers as an unknown URL.
+        app.MapGet("/v1/responses", c => Handlers(c).WebSocketAsync(c));
         app.MapGet("/v1/responses/{id}", c => Handlers(c).GetAsync(c, Id(c)));
         app.MapDelete("/v1/responses/{id}", c => Handlers(c).DeleteAsync(c, Id(c)));
         app.MapGet("/v1/responses/{id}/input_items", c => Handlers(c).ListInputItemsAsync(c, Id(c)));
