@@ -9,16 +9,19 @@ namespace ResponsesGateway.Core.Pipeline;
 /// </summary>
 public sealed class ConnectionChains(int capacity)
 {
-    private readonly Dictionary<string, List<byte[]>> _chains = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry> _chains = new(StringComparer.Ordinal);
     private readonly LinkedList<string> _age = new();
 
     public int Count => _chains.Count;
 
-    /// <summary>The contexts up to and including <paramref name="id"/>, when this connection holds it.</summary>
-    internal List<byte[]>? TryGet(string id) => _chains.TryGetValue(id, out var chain) ? chain : null;
+    /// <summary>
+    /// The contexts up to and including <paramref name="id"/>, when this connection holds it, and whether that turn was
+    /// stored (then the caller checks it was not deleted meanwhile, as for the instance-wide chain cache).
+    /// </summary>
+    internal (List<byte[]> Chain, bool Stored)? TryGet(string id) => _chains.TryGetValue(id, out var entry) ? (entry.Chain, entry.Stored) : null;
 
     /// <summary>A turn finished on this connection: its chain is the one it continued plus its own context.</summary>
-    internal void Remember(string id, List<byte[]>? parent, byte[] context)
+    internal void Remember(string id, List<byte[]>? parent, byte[] context, bool stored)
     {
         // The byte arrays are immutable and shared between the entries of one chain: a new entry costs a list.
         var chain = new List<byte[]>((parent?.Count ?? 0) + 1);
@@ -27,7 +30,7 @@ public sealed class ConnectionChains(int capacity)
             chain.AddRange(parent);
         }
         chain.Add(context);
-        if (_chains.TryAdd(id, chain))
+        if (_chains.TryAdd(id, new Entry(chain, stored)))
         {
             _age.AddLast(id);
         }
@@ -49,4 +52,6 @@ public sealed class ConnectionChains(int capacity)
             _age.Remove(id);
         }
     }
+
+    private sealed record Entry(List<byte[]> Chain, bool Stored);
 }

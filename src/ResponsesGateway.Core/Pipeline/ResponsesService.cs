@@ -150,10 +150,18 @@ public sealed partial class ResponsesService
         var previousId = request.PreviousResponseId;
         if (previousId is not null)
         {
-            chain = connection?.TryGet(previousId);
+            var local = connection?.TryGet(previousId);
             try
             {
-                chain ??= ResponseIds.IsWellFormed(previousId) ? await _chains.ResolveAsync(tenant.Name, previousId, cancellationToken) : null;
+                if (local is { } hit)
+                {
+                    // A stored turn may have been deleted since (over HTTP, on any instance): one point read, as for a cached chain.
+                    chain = !hit.Stored || await _store.IsVisibleAsync(tenant.Name, previousId, cancellationToken) ? hit.Chain : null;
+                }
+                else
+                {
+                    chain = ResponseIds.IsWellFormed(previousId) ? await _chains.ResolveAsync(tenant.Name, previousId, cancellationToken) : null;
+                }
             }
             catch (StoreUnavailableException e)
             {
@@ -258,7 +266,7 @@ public sealed partial class ResponsesService
             }
             if ((string?)response["status"] is ResponseStatuses.Completed or ResponseStatuses.Incomplete)
             {
-                Connection.Remember(Id, Chain, ChainHistory.ContextOf(ToStored(response)));
+                Connection.Remember(Id, Chain, ChainHistory.ContextOf(ToStored(response)), Request.Store);
             }
             else if (Request.PreviousResponseId is { } previous)
             {

@@ -153,6 +153,22 @@ public sealed class WebSocketModeTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task StoredResponse_DeletedOverHttp_CannotBeContinuedFromTheSocketsCopy()
+    {
+        var marker = Marker();
+        await using var socket = await ResponsesSocket.ConnectAsync(Gateway);
+        var first = await socket.CreateAsync($$"""{"model":"mock-model","input":"to delete {{marker}}","store":true}""");
+        using var client = Gateway.CreateClient();
+        using (var delete = await client.DeleteAsync($"/v1/responses/{first.Id}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, delete.StatusCode);
+        }
+        var next = await socket.CreateAsync($$"""{"model":"mock-model","input":"after delete {{marker}}","previous_response_id":"{{first.Id}}"}""");
+        AssertErrorEnvelope(next, 400, "previous_response_not_found", "previous_response_id");
+        Assert.DoesNotContain(fixture.Mock.Requests, r => r.Body.Contains($"after delete {marker}", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task NewChain_FromAFullInputWindow_WithoutPreviousResponseId()
     {
         // What a client does after compaction or a lost chain: no previous_response_id, the window as input.
