@@ -33,6 +33,14 @@ public sealed class ResponsesFunctions(ResponsesEndpoints endpoints)
         return new EmptyResult();
     }
 
+    /// <summary>A WebSocket upgrade on <c>/v1/responses</c>: 426 with an envelope naming the standalone server (no sockets here).</summary>
+    [Function("ResponsesWebSocket")]
+    public async Task<IActionResult> WebSocket([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/responses")] HttpRequest req)
+    {
+        await endpoints.WebSocketUnavailableAsync(req.HttpContext);
+        return new EmptyResult();
+    }
+
     [Function("GetResponse")]
     public async Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/responses/{id}")] HttpRequest req, string id)
     {

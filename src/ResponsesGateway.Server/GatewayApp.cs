@@ -23,6 +23,9 @@ public static class GatewayApp
         builder.Services.AddRetentionSweepService();
         services?.Invoke(builder.Services);
         var app = builder.Build();
+        // WebSocket mode: the server pings a socket idle for KeepAliveSeconds and drops it when no pong comes back.
+        var keepAlive = TimeSpan.FromSeconds(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ResponsesGateway.Core.Options.GatewayOptions>>().Value.KeepAliveSeconds);
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = keepAlive, KeepAliveTimeout = keepAlive * 2 });
         app.MapResponsesApi();
         // Build the gateway's singletons (upstream adapters, router, table client) now rather than on the first request:
         // no network is touched, a configuration error fails the start, and the first request only pays for JIT.

@@ -79,6 +79,8 @@ internal static class ConfigurationContract
             "SharedKey connection string, used with Azurite (UseDevelopmentStorage=true). The Azure storage account has shared key access disabled; the app reaches it with Storage__TableEndpoint and its managed identity."),
         new("Storage__SweepIntervalMinutes", NotProvisionedIn.Azure,
             "Read only by the standalone server's sweep loop. In Azure the Functions app sweeps on a fixed hourly timer trigger (RetentionFunction), so the setting would have no effect there."),
+        new("Gateway__WebSocketConnectionLimitSeconds", NotProvisionedIn.Azure,
+            "WebSocket mode runs only on the standalone server: the Functions app cannot hold a socket on an HTTP trigger and answers an upgrade with 426, so the setting would have no effect there."),
         new("Storage__TableEndpoint", NotProvisionedIn.LocalSample,
             "Azure table endpoint used with a managed identity; locally Storage__ConnectionString names Azurite, and setting both would be ambiguous."),
         new("Storage__ManagedIdentityClientId", NotProvisionedIn.LocalSample,

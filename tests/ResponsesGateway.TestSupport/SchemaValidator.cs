@@ -101,7 +101,8 @@ public static class SchemaValidator
         return (schema, events);
     }
 
-    private static JsonNode? Rewrite(JsonNode? node)
+    /// <summary>The OpenAPI-to-NJsonSchema rewrite (tolerances 1, 2 and 5), shared with <see cref="OpenResponsesValidator"/>.</summary>
+    internal static JsonNode? Rewrite(JsonNode? node)
     {
         switch (node)
         {

@@ -93,4 +93,11 @@ public sealed class GatewayOptions
         + "that another assistant can pick up from without the earlier messages: the user's goals and constraints, "
         + "decisions made, facts and results learned (file names, commands, errors, tool results that still matter), "
         + "what has been done, and what remains to do next. Be complete but concise. Answer with the summary only.";
+
+    /// <summary>
+    /// Seconds a WebSocket connection (standalone server) may stay open; then it gets a
+    /// <c>websocket_connection_limit_reached</c> error and is closed, after the turn in flight. The specification's
+    /// limit is 60 minutes.
+    /// </summary>
+    public double WebSocketConnectionLimitSeconds { get; set; } = 3600;
 }

@@ -44,7 +44,7 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             ("KeepAliveSeconds", options.KeepAliveSeconds), ("UpstreamConnectTimeoutSeconds", options.UpstreamConnectTimeoutSeconds),
             ("UpstreamFirstByteTimeoutSeconds", options.UpstreamFirstByteTimeoutSeconds), ("UpstreamIdleTimeoutSeconds", options.UpstreamIdleTimeoutSeconds),
-            ("RequestTimeoutSeconds", options.RequestTimeoutSeconds),
+            ("RequestTimeoutSeconds", options.RequestTimeoutSeconds), ("WebSocketConnectionLimitSeconds", options.WebSocketConnectionLimitSeconds),
         })
         {
             if (!(value > 0))

@@ -43,6 +43,7 @@ public sealed partial class ResponsesService
                 evt.Remove("response"); // a node has one parent: detach it before the new event takes it
                 evt = new JsonObject { ["type"] = StreamEventTypes.Failed, ["response"] = final };
             }
+            turn.EndOnConnection(final);
             await WriteAsync(evt);
             Log.Finished(service._logger, turn.Id, (string?)final["status"] ?? "");
             return true;
@@ -53,6 +54,7 @@ public sealed partial class ResponsesService
         {
             var closing = _tracker.CloseOpenItems();
             var response = Partial(ResponseStatuses.Failed, ResponseObjects.Error(code, message), null);
+            turn.EndOnConnection(response);
             if (turn.Request.Store)
             {
                 await service.TryStoreAsync(turn, response, CancellationToken.None);

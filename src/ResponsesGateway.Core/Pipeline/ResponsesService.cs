@@ -78,9 +78,17 @@ public sealed partial class ResponsesService
     /// Streaming create. Throws <see cref="GatewayException"/> only before the first event is written; after that every
     /// failure ends the stream with a terminal event instead.
     /// </summary>
-    public async Task StreamAsync(Tenant tenant, CreateResponseRequest request, IResponseEventSink sink, CancellationToken cancellationToken)
+    public Task StreamAsync(Tenant tenant, CreateResponseRequest request, IResponseEventSink sink, CancellationToken cancellationToken) =>
+        StreamAsync(tenant, request, sink, connection: null, cancellationToken);
+
+    /// <summary>
+    /// Streaming create on a connection that keeps its own recent responses (WebSocket mode): <c>previous_response_id</c>
+    /// is looked up in <paramref name="connection"/> before storage, and the turn is remembered there when it ends
+    /// completed or incomplete, stored or not.
+    /// </summary>
+    public async Task StreamAsync(Tenant tenant, CreateResponseRequest request, IResponseEventSink sink, ConnectionChains? connection, CancellationToken cancellationToken)
     {
-        var turn = await PrepareAsync(tenant, request, cancellationToken);
+        var turn = await PrepareAsync(tenant, request, cancellationToken, connection);
         using var timeout = LinkedTimeout(cancellationToken);
         var stream = new TurnStream(this, turn, sink, timeout.Token, cancellationToken);
         var opened = await BeforeFirstByteAsync(turn, token => _upstreams.OpenStreamAsync(turn.Route, turn.UpstreamRequest, token), timeout.Token, cancellationToken);
@@ -149,16 +157,25 @@ public sealed partial class ResponsesService
         }
     }
 
-    private async Task<Turn> PrepareAsync(Tenant tenant, CreateResponseRequest request, CancellationToken cancellationToken)
+    private async Task<Turn> PrepareAsync(Tenant tenant, CreateResponseRequest request, CancellationToken cancellationToken, ConnectionChains? connection = null)
     {
         var route = _router.Resolve(request.Model);
         List<byte[]>? chain = null;
         var previousId = request.PreviousResponseId;
         if (previousId is not null)
         {
+            var local = connection?.TryGet(previousId);
             try
             {
-                chain = ResponseIds.IsWellFormed(previousId) ? await _chains.ResolveAsync(tenant.Name, previousId, cancellationToken) : null;
+                if (local is { } hit)
+                {
+                    // A stored turn may have been deleted since (over HTTP, on any instance): one point read, as for a cached chain.
+                    chain = !hit.Stored || await _store.IsVisibleAsync(tenant.Name, previousId, cancellationToken) ? hit.Chain : null;
+                }
+                else
+                {
+                    chain = ResponseIds.IsWellFormed(previousId) ? await _chains.ResolveAsync(tenant.Name, previousId, cancellationToken) : null;
+                }
             }
             catch (StoreUnavailableException e)
             {
@@ -174,7 +191,11 @@ public sealed partial class ResponsesService
         var createdAt = _time.GetUtcNow().ToUnixTimeSeconds();
         var body = BuildUpstreamBody(request, chain, route.UpstreamModel);
         Log.Creating(_logger, id, tenant.Name, route.Upstream.Name, request.Stream, request.Store, chain?.Count ?? 0);
-        return new Turn(tenant, request, route, id, createdAt, new UpstreamRequest(body, request, id, createdAt), ChainHistory.WithIds(request.Input));
+        return new Turn(tenant, request, route, id, createdAt, new UpstreamRequest(body, request, id, createdAt), ChainHistory.WithIds(request.Input))
+        {
+            Chain = chain,
+            Connection = connection,
+        };
     }
 
     private static JsonObject BuildUpstreamBody(CreateResponseRequest request, List<byte[]>? chain, string upstreamModel)
@@ -246,6 +267,29 @@ public sealed partial class ResponsesService
     /// <summary>Everything about one create call that the steps share.</summary>
     private sealed record Turn(Tenant Tenant, CreateResponseRequest Request, ModelRoute Route, string Id, long CreatedAt, UpstreamRequest UpstreamRequest, JsonArray StoredInput)
     {
+        /// <summary>The contexts of the turns this one continues, oldest first; null for a new chain.</summary>
+        public List<byte[]>? Chain { get; init; }
+
+        /// <summary>The WebSocket connection's own recent responses, in WebSocket mode.</summary>
+        public ConnectionChains? Connection { get; init; }
+
+        /// <summary>Lets the connection continue from this turn (completed or incomplete), or, when it failed, evicts the turn it continued.</summary>
+        public void EndOnConnection(JsonObject response)
+        {
+            if (Connection is null)
+            {
+                return;
+            }
+            if ((string?)response["status"] is ResponseStatuses.Completed or ResponseStatuses.Incomplete)
+            {
+                Connection.Remember(Id, Chain, ChainHistory.ContextOf(ToStored(response)), Request.Store);
+            }
+            else if (Request.PreviousResponseId is { } previous)
+            {
+                Connection.Evict(previous);
+            }
+        }
+
         public StoredResponse ToStored(JsonObject response) => new()
         {
             Id = Id,

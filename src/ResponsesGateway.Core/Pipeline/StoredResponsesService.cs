@@ -17,7 +17,10 @@ public sealed class StoredResponsesService(IResponseStore store)
     public async Task<JsonObject> GetAsync(Tenant tenant, string id, CancellationToken cancellationToken)
     {
         var stored = await Guard(() => ResponseIds.IsWellFormed(id) ? store.GetAsync(tenant.Name, id, cancellationToken) : Task.FromResult<StoredResponse?>(null));
-        return stored?.Response ?? throw GatewayErrors.ResponseNotFound(id);
+        var response = stored?.Response ?? throw GatewayErrors.ResponseNotFound(id);
+        // Responses stored before the gateway completed every field read back complete too (and so replay complete).
+        ResponseObjects.Complete(response, requestBody: null);
+        return response;
     }
 
     public async Task<DeletedResponse> DeleteAsync(Tenant tenant, string id, CancellationToken cancellationToken)

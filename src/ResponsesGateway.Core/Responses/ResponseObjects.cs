@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ResponsesGateway.Core.Requests;
 using ResponsesGateway.Protocol.Streaming;
@@ -14,7 +15,7 @@ public static class ResponseObjects
     public static JsonObject Create(CreateResponseRequest request, string id, long createdAt, string status, string? model = null)
     {
         var body = request.Body;
-        return new JsonObject
+        var response = new JsonObject
         {
             ["id"] = id,
             ["object"] = "response",
@@ -47,6 +48,8 @@ public static class ResponseObjects
             ["user"] = Echo(body, "user"),
             ["metadata"] = Echo(body, "metadata") ?? new JsonObject(),
         };
+        Complete(response, body);
+        return response;
     }
 
     /// <summary>
@@ -59,6 +62,43 @@ public static class ResponseObjects
         response["created_at"] = createdAt;
         response["store"] = request.Store;
         response["previous_response_id"] = request.PreviousResponseId;
+        Complete(response, request.Body);
+    }
+
+    /// <summary>
+    /// Fills in every field the Open Responses <c>ResponseResource</c> requires that <paramref name="response"/> lacks
+    /// (README, "Open Responses"): the request's value when it set one, else the documented default or null. A field the
+    /// upstream sent is kept as it is, except a null in a field the specification never lets be null, which becomes
+    /// that field's default. Each echoed function tool gets <c>description</c>, <c>parameters</c> and
+    /// <c>strict</c> (null when not given). <paramref name="requestBody"/> is null for a Response read back from storage.
+    /// </summary>
+    public static void Complete(JsonObject response, JsonObject? requestBody)
+    {
+        foreach (var (name, fallback) in Defaults)
+        {
+            if (response[name] is not null || (response.ContainsKey(name) && !NeverNull.Contains(name)))
+            {
+                continue;
+            }
+            // The request parser checks the types of the fields it knows; the penalties it passes through unchecked.
+            var echoed = requestBody?[name];
+            var usable = echoed is not null && (name is not ("presence_penalty" or "frequency_penalty") || echoed.GetValueKind() == JsonValueKind.Number);
+            response[name] = usable ? echoed!.DeepClone() : fallback?.DeepClone();
+        }
+        foreach (var tool in (response["tools"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            if ((string?)tool["type"] != "function")
+            {
+                continue;
+            }
+            foreach (var name in FunctionToolFields)
+            {
+                if (!tool.ContainsKey(name))
+                {
+                    tool[name] = null;
+                }
+            }
+        }
     }
 
     /// <summary>Marks a Response terminal with the given status, error and reason.</summary>
@@ -74,6 +114,42 @@ public static class ResponseObjects
     public static JsonObject Error(string code, string message) => new() { ["code"] = code, ["message"] = message };
 
     private static JsonNode? Echo(JsonObject body, string name) => body[name]?.DeepClone();
+
+    /// <summary>The fields <see cref="Complete"/> fills in, with the value a Response carries when nothing set them.</summary>
+    private static readonly (string Name, JsonNode? Default)[] Defaults =
+    [
+        ("completed_at", null),
+        ("incomplete_details", null),
+        ("previous_response_id", null),
+        ("instructions", null),
+        ("error", null),
+        ("tools", new JsonArray()),
+        ("tool_choice", "auto"),
+        ("truncation", "disabled"),
+        ("parallel_tool_calls", true),
+        ("text", new JsonObject { ["format"] = new JsonObject { ["type"] = "text" } }),
+        ("top_p", 1.0),
+        ("presence_penalty", 0.0),
+        ("frequency_penalty", 0.0),
+        ("top_logprobs", 0),
+        ("temperature", 1.0),
+        ("reasoning", null),
+        ("usage", null),
+        ("max_output_tokens", null),
+        ("max_tool_calls", null),
+        ("background", false),
+        ("service_tier", "default"),
+        ("metadata", new JsonObject()),
+        ("safety_identifier", null),
+        ("prompt_cache_key", null),
+    ];
+
+    /// <summary>Fields the specification never lets be null: a null from the upstream becomes the default.</summary>
+    private static readonly HashSet<string> NeverNull =
+        ["tools", "tool_choice", "truncation", "parallel_tool_calls", "text", "top_p", "presence_penalty", "frequency_penalty", "top_logprobs", "temperature", "background", "service_tier"];
+
+    /// <summary>What <c>FunctionTool</c> requires besides <c>type</c> and <c>name</c>; each nullable.</summary>
+    private static readonly string[] FunctionToolFields = ["description", "parameters", "strict"];
 
     private static JsonObject EchoText(JsonObject body)
     {

@@ -13,7 +13,7 @@ public static class UnmatchedRequests
     // wrong method on it is a 405 rather than a 404.
     private static readonly (string[] Segments, string[] Methods)[] Routes =
     [
-        (["v1", "responses"], ["POST"]),
+        (["v1", "responses"], ["POST", "GET"]), // GET: the WebSocket upgrade
         (["v1", "responses", "input_tokens"], ["POST"]),
         (["v1", "responses", "compact"], ["POST"]),
         (["v1", "responses", "*"], ["GET", "DELETE"]),

@@ -15,6 +15,8 @@ public static class ResponsesEndpointRouteBuilderExtensions
         app.MapPost("/v1/responses", c => Handlers(c).CreateAsync(c));
         app.MapPost("/v1/responses/input_tokens", c => Handlers(c).CountInputTokensAsync(c));
         app.MapPost("/v1/responses/compact", c => Handlers(c).CompactAsync(c));
+        // WebSocket mode (needs UseWebSockets); a GET without the upgrade answers as an unknown URL.
+        app.MapGet("/v1/responses", c => Handlers(c).WebSocketAsync(c));
         app.MapGet("/v1/responses/{id}", c => Handlers(c).GetAsync(c, Id(c)));
         app.MapDelete("/v1/responses/{id}", c => Handlers(c).DeleteAsync(c, Id(c)));
         app.MapGet("/v1/responses/{id}/input_items", c => Handlers(c).ListInputItemsAsync(c, Id(c)));

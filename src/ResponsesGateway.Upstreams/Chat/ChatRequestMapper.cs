@@ -55,6 +55,9 @@ internal static class ChatRequestMapper
         }
         CopyNumber(body, chat, "temperature");
         CopyNumber(body, chat, "top_p");
+        // Chat Completions has both penalties with the Responses meaning; the Response echoes what was sent.
+        CopyNumber(body, chat, "presence_penalty");
+        CopyNumber(body, chat, "frequency_penalty");
         if ((JsonText.Of(body["user"]) ?? JsonText.Of(body["safety_identifier"])) is { } user)
         {
             chat["user"] = user;

@@ -10,8 +10,11 @@ namespace ResponsesGateway.Tests.Conformance;
 /// Issue 4's conformance suite over real HTTP, once per upstream kind (<see cref="NativeConformanceTests"/>,
 /// <see cref="ChatConformanceTests"/>). Each scenario of <see cref="Scenarios"/> runs on three paths:
 /// 1. JSON (<c>stream:false</c>): OpenAPI-valid Response, parsed by the official .NET SDK;
+/// "Valid" is against both OpenAI's OpenAPI document (<see cref="SchemaValidator"/>) and the Open Responses one
+/// (<see cref="OpenResponsesValidator"/>);
 /// 2. SSE (<c>stream:true</c>): <see cref="EventSequenceChecker"/>, every event and the terminal Response OpenAPI-valid,
-///    every event parsed by the .NET SDK; its final Responses must equal the JSON path's;
+///    every event parsed by the .NET SDK; its final Responses must equal the JSON path's; the stored Response (GET)
+///    equals the terminal one, and it and its replay (GET ?stream=true) are valid too;
 /// 3. the official JS SDK's <c>responses.stream()</c> helper (<c>tools/js/stream-check.mjs</c>): accepted, and its
 ///    <c>finalResponse()</c> equal to the JSON path's.
 /// "Equal" is modulo what legitimately differs between two requests: ids (response, item, call), timestamps, and the
@@ -68,6 +71,9 @@ public abstract class ConformanceSuite(ConformanceFixture fixture)
     [Fact]
     public Task CompactionTrigger_IsOneCompactionItem() => RunAsync("compaction-trigger");
 
+    [Fact]
+    public Task SpecDefaults_UnsetFieldsAndToolStrictArePresent() => RunAsync("spec-defaults");
+
     [Theory]
     [MemberData(nameof(Scenarios.Names), MemberType = typeof(Scenarios))]
     public async Task JsSdkStreamHelper_AcceptsTheStreamAndAgreesWithJson(string scenario)
@@ -123,6 +129,7 @@ public abstract class ConformanceSuite(ConformanceFixture fixture)
         var schemaCopy = (JsonObject)stored.DeepClone();
         schemaCopy["incomplete_details"]!["reason"] = "max_output_tokens";
         SchemaValidator.ValidateResponse(schemaCopy);
+        OpenResponsesValidator.ValidateResponse(stored);
         Assert.All(stored["output"]!.AsArray(), item => Assert.NotEqual("in_progress", (string?)item!["status"]));
 
         // The official .NET SDK reads the stored incomplete response.

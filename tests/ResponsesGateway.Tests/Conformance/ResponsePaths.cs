@@ -40,6 +40,8 @@ public interface IResponsePath
 /// </summary>
 internal abstract class SdkPath(GatewayHost gateway) : IResponsePath
 {
+    protected GatewayHost Gateway => gateway;
+
     public abstract string Name { get; }
 
     public abstract Task<Turn> SendAsync(JsonObject request);
@@ -156,6 +158,7 @@ internal sealed class JsonPath(GatewayHost gateway) : SdkPath(gateway)
                 body = JsonNode.Parse(exchange.Body)!.AsObject();
                 Assert.Equal("response", (string?)body["object"]);
                 SchemaValidator.ValidateResponse(body);
+                OpenResponsesValidator.ValidateResponse(body);
                 AssertSdkAgrees(sdk, body);
                 return Task.CompletedTask;
             });
@@ -192,6 +195,8 @@ internal sealed class SsePath(GatewayHost gateway) : SdkPath(gateway)
                 Infrastructure.EventSequenceChecker.Check(stream);
                 SchemaValidator.ValidateEvents(stream.Events.Select(e => e.Json));
                 SchemaValidator.ValidateResponse(stream.Terminal);
+                OpenResponsesValidator.ValidateEvents(stream.Events.Select(e => e.Json));
+                OpenResponsesValidator.ValidateResponse(stream.Terminal);
 
                 Assert.Equal(stream.Events.Count, updates.Count);
                 for (var i = 0; i < updates.Count; i++)
@@ -210,7 +215,34 @@ internal sealed class SsePath(GatewayHost gateway) : SdkPath(gateway)
                 AssertSdkAgrees(terminal, stream.Terminal);
                 return Task.CompletedTask;
             });
-        return new Turn(stream!.Terminal, stream.Types);
+        await ValidateStoredAsync(stream!.Terminal);
+        return new Turn(stream.Terminal, stream.Types);
+    }
+
+    /// <summary>
+    /// The same Response as read back: <c>GET</c> and its replay (<c>GET ?stream=true</c>) validate against the Open
+    /// Responses document too, and the stored Response is the streamed terminal one.
+    /// </summary>
+    private async Task ValidateStoredAsync(JsonObject terminal)
+    {
+        if (terminal["store"] is JsonValue store && !(bool)store)
+        {
+            return;
+        }
+        using var client = Gateway.CreateClient();
+        var id = (string)terminal["id"]!;
+        using (var get = await client.GetAsync($"/v1/responses/{id}"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, get.StatusCode);
+            var stored = await GatewayHttp.ReadObjectAsync(get);
+            OpenResponsesValidator.ValidateResponse(stored);
+            Assert.True(JsonNode.DeepEquals(terminal, stored), $"GET differs from the streamed terminal Response\n  streamed {terminal.ToJsonString()}\n    stored {stored.ToJsonString()}");
+        }
+        using var replay = await client.GetAsync($"/v1/responses/{id}?stream=true");
+        Assert.Equal(System.Net.HttpStatusCode.OK, replay.StatusCode);
+        var events = new SseStream(await replay.Content.ReadAsStringAsync());
+        OpenResponsesValidator.ValidateEvents(events.Events.Select(e => e.Json));
+        OpenResponsesValidator.ValidateResponse(events.Terminal);
     }
 }
 

@@ -62,6 +62,7 @@ public static partial class Scenarios
             ["codex-request"] = CodexRequestAsync,
             ["namespace-tool-loop"] = NamespaceToolLoopAsync,
             ["compaction-trigger"] = CompactionTriggerAsync,
+            ["spec-defaults"] = SpecDefaultsAsync,
         };
 
     public static TheoryData<string> Names()
@@ -480,6 +481,36 @@ public static partial class Scenarios
             ], Describe(sent["input"]!.AsArray()));
         }
         return [first.Response, second.Response, third.Response];
+    }
+
+    /// <summary>
+    /// What the client did not set still appears, as the Open Responses <c>ResponseResource</c> requires: a function
+    /// tool without <c>description</c> and <c>strict</c> is echoed with both null, unset penalties are 0, and a penalty
+    /// the client set is echoed and reaches the upstream.
+    /// </summary>
+    private static async Task<List<JsonObject>> SpecDefaultsAsync(ScenarioContext ctx)
+    {
+        var marker = ctx.NewMarker();
+        const string tool = """{"type":"function","name":"lookup","parameters":{"type":"object","properties":{"q":{"type":"string"}}}}""";
+        var turn = await ctx.SendAsync($$"""{"model":"mock-model","input":"defaults {{marker}}","tools":[{{tool}}],"presence_penalty":0.25}""");
+
+        var response = turn.Response;
+        AssertJson("""[{"type":"function","name":"lookup","parameters":{"type":"object","properties":{"q":{"type":"string"}}},"description":null,"strict":null}]""", response["tools"]);
+        Assert.Equal(0.25, (double)response["presence_penalty"]!);
+        Assert.Equal(0.0, (double)response["frequency_penalty"]!);
+        foreach (var name in new[] { "max_tool_calls", "safety_identifier", "prompt_cache_key", "previous_response_id" })
+        {
+            Assert.True(response.ContainsKey(name) && response[name] is null, $"{name} should be present and null: {response.ToJsonString()}");
+        }
+        Assert.Equal(0, (int)response["top_logprobs"]!);
+        Assert.False((bool)response["background"]!);
+
+        var sent = ctx.UpstreamBody(marker);
+        Assert.Equal(0.25, (double)sent["presence_penalty"]!);
+        Assert.False(sent.ContainsKey("frequency_penalty"));
+        var sentTool = ctx.IsChat ? sent["tools"]![0]!["function"]!.AsObject() : sent["tools"]![0]!.AsObject();
+        Assert.False(sentTool.ContainsKey("strict"), "a strict the client did not send is not invented for the upstream");
+        return [response];
     }
 
     // ---- helpers ----

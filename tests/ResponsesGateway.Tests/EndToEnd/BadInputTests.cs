@@ -128,8 +128,8 @@ public sealed class BadInputTests(GatewayFixture fixture)
     }
 
     [Theory]
-    [InlineData("PUT", "/v1/responses", "POST")]
-    [InlineData("GET", "/v1/responses", "POST")]
+    [InlineData("PUT", "/v1/responses", "POST, GET")]
+    [InlineData("DELETE", "/v1/responses", "POST, GET")]
     [InlineData("PATCH", "/v1/responses/resp_abc", "GET, DELETE")]
     [InlineData("POST", "/v1/models", "GET")]
     public async Task WrongMethod_Returns405EnvelopeWithAllow(string method, string path, string allow)

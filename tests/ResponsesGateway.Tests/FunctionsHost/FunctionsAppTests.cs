@@ -18,7 +18,7 @@ public sealed class FunctionsAppTests(FunctionsAppFixture app)
     public void Worker_ReportsEveryFunction()
     {
         Assert.Equal(
-            ["CompactResponse", "CountInputTokens", "CreateResponse", "DeleteResponse", "GetResponse", "ListInputItems", "ListModels", "RetentionSweep", "ZzUnmatchedRoute"],
+            ["CompactResponse", "CountInputTokens", "CreateResponse", "DeleteResponse", "GetResponse", "ListInputItems", "ListModels", "ResponsesWebSocket", "RetentionSweep", "ZzUnmatchedRoute"],
             app.Host.FunctionNames.Order(StringComparer.Ordinal).ToArray());
     }
 
@@ -201,8 +201,8 @@ public sealed class FunctionsAppTests(FunctionsAppFixture app)
     }
 
     [Theory]
-    [InlineData("PUT", "/v1/responses", "POST")]
-    [InlineData("GET", "/v1/responses", "POST")]
+    [InlineData("PUT", "/v1/responses", "POST, GET")]
+    [InlineData("DELETE", "/v1/responses", "POST, GET")]
     [InlineData("POST", "/v1/models", "GET")]
     [InlineData("PATCH", "/v1/responses/resp_abc", "GET, DELETE")]
     [InlineData("PUT", "/v1/responses/compact", "POST, GET, DELETE")]
@@ -214,6 +214,30 @@ public sealed class FunctionsAppTests(FunctionsAppFixture app)
         Assert.Equal(405, (int)response.StatusCode);
         Assert.Equal(allow, string.Join(", ", response.Content.Headers.Allow));
         AssertError(await ReadObjectAsync(response), null, "method_not_allowed");
+    }
+
+    [Fact]
+    public async Task WebSocketUpgrade_Is426_InTheEnvelope()
+    {
+        // A raw upgrade request, as a WebSocket client sends it: the Functions app cannot hold the socket and says so.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(app.Host.BaseUrl.Host, app.Host.BaseUrl.Port);
+        var stream = tcp.GetStream();
+        var request = $"GET /v1/responses HTTP/1.1\r\nHost: {app.Host.BaseUrl.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+            $"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer {FunctionsAppFixture.KeyA}\r\n\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(request));
+        using var reader = new StreamReader(stream);
+        var status = await reader.ReadLineAsync();
+        Assert.StartsWith("HTTP/1.1 426", status);
+        var headers = new List<string>();
+        while (await reader.ReadLineAsync() is { Length: > 0 } header)
+        {
+            headers.Add(header);
+        }
+        var length = int.Parse(headers.Single(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var body = new char[length];
+        await reader.ReadBlockAsync(body);
+        AssertError(JsonNode.Parse(new string(body))!.AsObject(), null, "websocket_not_supported");
     }
 
     [Fact]
