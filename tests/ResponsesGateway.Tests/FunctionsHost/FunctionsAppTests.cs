@@ -234,7 +234,11 @@ public sealed class FunctionsAppTests(FunctionsAppFixture app)
         {
             headers.Add(header);
         }
-        var length = int.Parse(headers.Single(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        // The envelope is written as it is serialised: chunked (its first chunk is the whole of it), or with a length.
+        var lengthHeader = headers.FirstOrDefault(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+        var length = lengthHeader is not null
+            ? int.Parse(lengthHeader["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture)
+            : int.Parse((await reader.ReadLineAsync())!, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
         var body = new char[length];
         await reader.ReadBlockAsync(body);
         AssertError(JsonNode.Parse(new string(body))!.AsObject(), null, "websocket_not_supported");
