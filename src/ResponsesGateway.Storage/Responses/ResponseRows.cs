@@ -1,6 +1,6 @@
 using System.Globalization;
+using Azure.Data.Tables;
 using ResponsesGateway.Core.Ids;
-using ResponsesGateway.Storage.Tables;
 
 namespace ResponsesGateway.Storage.Responses;
 
@@ -64,6 +64,9 @@ internal static class ResponseRows
         }
     }
 
-    /// <summary>An OData string literal: single quotes doubled.</summary>
-    public static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+    public static long ContinuationCount(TableEntity head) => head.GetInt64(Continuations) ?? 0;
+
+    /// <summary>The filter of every continuation row of <paramref name="responseId"/>: a row-key range, no scan.</summary>
+    public static string ContinuationsOf(string partition, string responseId) => TableClient.CreateQueryFilter(
+        $"PartitionKey eq {partition} and RowKey gt {responseId + ContinuationSeparator} and RowKey lt {responseId + (char)(ContinuationSeparator + 1)}");
 }

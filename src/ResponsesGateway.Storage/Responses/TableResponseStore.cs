@@ -1,4 +1,5 @@
 using Azure;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using ResponsesGateway.Core.Storage;
 using ResponsesGateway.Storage.Tables;
@@ -11,6 +12,9 @@ namespace ResponsesGateway.Storage.Responses;
 /// </summary>
 internal sealed partial class TableResponseStore : IResponseStore
 {
+    private static readonly string[] VisibilityColumns = [ResponseRows.Owner, ResponseRows.Deleted];
+    private static readonly string[] DeleteColumns = [ResponseRows.Owner, ResponseRows.Deleted, ResponseRows.Continuations];
+
     private readonly TableClient _table;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _createTable = new(1, 1);
@@ -44,7 +48,7 @@ internal sealed partial class TableResponseStore : IResponseStore
             [ResponseRows.Model] = response.Model,
             [ResponseRows.CreatedAt] = response.CreatedAt,
             [ResponseRows.Deleted] = false,
-            [ResponseRows.Continuations] = (long)continuations, // Int64 carries its type on the wire; Int32 comes back as a bare number
+            [ResponseRows.Continuations] = (long)continuations,
         };
         ResponseRows.WriteChunks(head, chunks, 0);
         // Upsert: a write that timed out but succeeded server-side may be retried safely.
@@ -55,43 +59,28 @@ internal sealed partial class TableResponseStore : IResponseStore
     public async Task<StoredResponse?> GetAsync(string owner, string id, CancellationToken cancellationToken)
     {
         var partition = ResponseRows.PartitionOf(id);
-        var result = await _table.GetEntityAsync(partition, id, null, cancellationToken);
-        if (result.Status == TableResultStatus.NotFound)
+        var head = await GetHeadAsync(partition, id, null, cancellationToken);
+        if (head is null || !Visible(head, owner))
         {
             return null;
         }
-        Check(result, "read");
-        var head = result.Value!;
-        if (!Visible(head, owner))
-        {
-            return null;
-        }
-        var rows = new List<TableEntity> { head };
-        if ((head.GetInt64(ResponseRows.Continuations) ?? 0) > 0)
-        {
-            var prefix = id + ResponseRows.ContinuationSeparator;
-            var filter = $"PartitionKey eq {ResponseRows.Literal(partition)} and RowKey gt {ResponseRows.Literal(prefix)} and RowKey lt {ResponseRows.Literal(id + (char)(ResponseRows.ContinuationSeparator + 1))}";
-            rows.AddRange(await QueryAllAsync(filter, null, cancellationToken));
-        }
-        return Assemble(head, rows.Where(r => r != head).ToList());
+        var continuations = ResponseRows.ContinuationCount(head) > 0
+            ? await QueryAllAsync(ResponseRows.ContinuationsOf(partition, id), null, cancellationToken)
+            : [];
+        return Assemble(head, continuations);
     }
 
     public async Task<bool> IsVisibleAsync(string owner, string id, CancellationToken cancellationToken)
     {
         // Two small columns of the head row: no payload, whatever the size of the turn or the depth of its chain.
-        var result = await _table.GetEntityAsync(ResponseRows.PartitionOf(id), id, [ResponseRows.Owner, ResponseRows.Deleted], cancellationToken);
-        if (result.Status == TableResultStatus.NotFound)
-        {
-            return false;
-        }
-        Check(result, "read");
-        return Visible(result.Value!, owner);
+        var head = await GetHeadAsync(ResponseRows.PartitionOf(id), id, VisibilityColumns, cancellationToken);
+        return head is not null && Visible(head, owner);
     }
 
     public async Task<IReadOnlyList<StoredResponse>?> GetChainAsync(string owner, string id, CancellationToken cancellationToken)
     {
         var partition = ResponseRows.PartitionOf(id);
-        var rows = await QueryAllAsync($"PartitionKey eq {ResponseRows.Literal(partition)}", null, cancellationToken);
+        var rows = await QueryAllAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), null, cancellationToken);
         var heads = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
         var continuations = new Dictionary<string, List<TableEntity>>(StringComparer.Ordinal);
         foreach (var row in rows)
@@ -137,37 +126,27 @@ internal sealed partial class TableResponseStore : IResponseStore
     public async Task<bool> DeleteAsync(string owner, string id, CancellationToken cancellationToken)
     {
         var partition = ResponseRows.PartitionOf(id);
-        var result = await _table.GetEntityAsync(partition, id, [ResponseRows.Owner, ResponseRows.Deleted, ResponseRows.Continuations], cancellationToken);
-        if (result.Status == TableResultStatus.NotFound)
+        var head = await GetHeadAsync(partition, id, DeleteColumns, cancellationToken);
+        if (head is null || !Visible(head, owner))
         {
             return false;
         }
-        Check(result, "read");
-        var head = result.Value!;
-        if (!Visible(head, owner))
-        {
-            return false;
-        }
-        var children = await _table.QueryPageAsync(
-            $"PartitionKey eq {ResponseRows.Literal(partition)} and Parent eq {ResponseRows.Literal(id)}", [ResponseRows.Parent], 1, null, cancellationToken);
-        Check(children, "read");
-        if (children.Value!.Values.Count > 0 || children.Value.ContinuationToken is not null)
+        var children = await QueryAllAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Parent eq {id}"), [ResponseRows.Parent], cancellationToken, maxRows: 1);
+        if (children.Count > 0)
         {
             // Descendants are rebuilt from this turn's items: hide it from every path but keep its items until the
             // chain expires. If-Match makes the tombstone lose a race against a concurrent delete instead of undoing it.
             var tombstone = new TableEntity(partition, id) { [ResponseRows.Deleted] = true };
-            var merged = await _table.UpdateEntityAsync(tombstone, head.ETag, TableUpdateMode.Merge, cancellationToken);
-            return merged.Status == TableResultStatus.Ok || (merged.Status is not (TableResultStatus.NotFound or TableResultStatus.PreconditionFailed) && Fail(merged, "delete"));
+            return await ConditionalAsync(() => _table.UpdateEntityAsync(tombstone, head.ETag, TableUpdateMode.Merge, cancellationToken), "delete", cancellationToken);
         }
-        var deleted = await _table.DeleteEntityAsync(partition, id, head.ETag, cancellationToken);
-        if (deleted.Status is TableResultStatus.NotFound or TableResultStatus.PreconditionFailed)
+        if (!await ConditionalAsync(() => _table.DeleteEntityAsync(partition, id, head.ETag, cancellationToken), "delete", cancellationToken))
         {
             return false;
         }
-        Check(deleted, "delete");
-        for (var i = 1; i <= (head.GetInt64(ResponseRows.Continuations) ?? 0); i++)
+        for (var i = 1; i <= ResponseRows.ContinuationCount(head); i++)
         {
-            await _table.DeleteEntityAsync(partition, ResponseRows.ContinuationKey(id, i), ETag.All, cancellationToken);
+            var key = ResponseRows.ContinuationKey(id, i);
+            await ConditionalAsync(() => _table.DeleteEntityAsync(partition, key, ETag.All, cancellationToken), "delete", cancellationToken);
         }
         return true;
     }
@@ -197,8 +176,8 @@ internal sealed partial class TableResponseStore : IResponseStore
             // Continuation rows go first, so an interrupted sweep never leaves a head row without its payload.
             foreach (var key in keys.OrderByDescending(k => ResponseRows.IsContinuation(k, out _)))
             {
-                var result = await _table.DeleteEntityAsync(partition, key, ETag.All, cancellationToken);
-                if (result.Status == TableResultStatus.Ok && !ResponseRows.IsContinuation(key, out _))
+                if (await ConditionalAsync(() => _table.DeleteEntityAsync(partition, key, ETag.All, cancellationToken), "delete", cancellationToken)
+                    && !ResponseRows.IsContinuation(key, out _))
                 {
                     removed++;
                 }
@@ -207,23 +186,65 @@ internal sealed partial class TableResponseStore : IResponseStore
         return removed;
     }
 
-    private async Task<List<TableEntity>> QueryAllAsync(string? filter, IReadOnlyList<string>? select, CancellationToken cancellationToken)
+    /// <summary>The head row, or null when it (or the table) does not exist.</summary>
+    private async Task<TableEntity?> GetHeadAsync(string partition, string id, IEnumerable<string>? select, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await _table.GetEntityIfExistsAsync<TableEntity>(partition, id, select, cancellationToken);
+            return result.HasValue ? result.Value : null;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null; // no table yet: nothing stored
+        }
+        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
+        {
+            throw Unavailable("read", e);
+        }
+    }
+
+    private async Task<List<TableEntity>> QueryAllAsync(string? filter, IEnumerable<string>? select, CancellationToken cancellationToken, int? maxRows = null)
     {
         var rows = new List<TableEntity>();
-        string? continuation = null;
-        do
+        try
         {
-            var page = await _table.QueryPageAsync(filter, select, null, continuation, cancellationToken);
-            if (page.Status == TableResultStatus.NotFound)
+            await foreach (var page in _table.QueryAsync<TableEntity>(filter, maxRows, select, cancellationToken).AsPages().WithCancellation(cancellationToken))
             {
-                return rows; // no table yet: nothing stored
+                rows.AddRange(page.Values);
+                if (rows.Count >= maxRows)
+                {
+                    break;
+                }
             }
-            Check(page, "query");
-            rows.AddRange(page.Value!.Values);
-            continuation = page.Value.ContinuationToken;
         }
-        while (continuation is not null);
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // no table yet: nothing stored
+        }
+        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
+        {
+            throw Unavailable("query", e);
+        }
         return rows;
+    }
+
+    /// <summary>A write that may lose to another: false when the row is gone or changed (404, 412).</summary>
+    private async Task<bool> ConditionalAsync(Func<Task<Response>> write, string operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await write();
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return false;
+        }
+        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
+        {
+            throw Unavailable(operation, e);
+        }
     }
 
     private static StoredResponse Assemble(TableEntity head, List<TableEntity> continuations)
@@ -255,16 +276,25 @@ internal sealed partial class TableResponseStore : IResponseStore
 
     private async Task UpsertAsync(TableEntity row, CancellationToken cancellationToken)
     {
-        var result = await _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
-        if (result.Status == TableResultStatus.NotFound && result.ErrorCode == "TableNotFound")
+        try
         {
-            // The table went away after this process created it (deleted, or an emulator restarted empty): without
-            // this, every later write would fail until the process restarts.
-            _tableReady = false;
-            await EnsureTableAsync(cancellationToken);
-            result = await _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
+            try
+            {
+                await _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.Status == 404 && e.ErrorCode == "TableNotFound")
+            {
+                // The table went away after this process created it (deleted, or an emulator restarted empty): without
+                // this, every later write would fail until the process restarts.
+                _tableReady = false;
+                await EnsureTableAsync(cancellationToken);
+                await _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
+            }
         }
-        Check(result, "write");
+        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
+        {
+            throw Unavailable("write", e);
+        }
     }
 
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
@@ -278,9 +308,13 @@ internal sealed partial class TableResponseStore : IResponseStore
         {
             if (!_tableReady)
             {
-                Check(await _table.CreateIfNotExistsAsync(cancellationToken), "create the table");
+                await _table.CreateIfNotExistsAsync(cancellationToken);
                 _tableReady = true;
             }
+        }
+        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
+        {
+            throw Unavailable("create the table", e);
         }
         finally
         {
@@ -288,18 +322,12 @@ internal sealed partial class TableResponseStore : IResponseStore
         }
     }
 
-    private void Check(TableResult result, string operation)
+    private StoreUnavailableException Unavailable(string operation, Exception e)
     {
-        if (!result.IsOk)
-        {
-            Fail(result, operation);
-        }
-    }
-
-    private bool Fail(TableResult result, string operation)
-    {
-        Log.StorageFailed(_logger, operation, result.Status, result.ErrorCode);
-        throw new StoreUnavailableException($"Table storage could not {operation}: {result.Status} ({result.ErrorCode}).");
+        var (status, code) = TableFailures.Describe(e);
+        Log.StorageFailed(_logger, operation, status, code);
+        // Not the SDK exception: its message carries request headers, URIs and bodies. Status and code are what an operator needs.
+        return new StoreUnavailableException($"Table storage could not {operation}: HTTP {status} ({code ?? "no answer"}).");
     }
 
     private static partial class Log
@@ -307,7 +335,7 @@ internal sealed partial class TableResponseStore : IResponseStore
         [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "Stored {ResponseId} in {Chunks} chunks ({Continuations} continuation rows)")]
         public static partial void Saved(ILogger logger, string responseId, int chunks, int continuations);
 
-        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Table storage failed to {Operation}: {Status} ({Code})")]
-        public static partial void StorageFailed(ILogger logger, string operation, TableResultStatus status, string? code);
+        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Table storage failed to {Operation}: HTTP {Status} ({Code})")]
+        public static partial void StorageFailed(ILogger logger, string operation, int status, string? code);
     }
 }

@@ -2,11 +2,11 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Logging.Abstractions;
 using ResponsesGateway.Core.Ids;
 using ResponsesGateway.Core.Storage;
 using ResponsesGateway.Storage.Responses;
-using ResponsesGateway.Storage.Tables;
 using ResponsesGateway.Tests.Infrastructure;
 
 namespace ResponsesGateway.Tests.Storage;
