@@ -66,6 +66,12 @@ public sealed partial class ResponsesService
                 Log.StoreFailed(_logger, turn.Id, e);
                 throw GatewayErrors.StorageUnavailable();
             }
+            catch (PreviousResponseGoneException e)
+            {
+                // The parent was deleted while the upstream answered: the turn is not stored, so it is not returned.
+                Log.StoreFailed(_logger, turn.Id, e);
+                throw GatewayErrors.PreviousResponseNotFound(e.PreviousResponseId);
+            }
         }
         Log.Finished(_logger, turn.Id, (string?)response["status"] ?? "");
         return response;

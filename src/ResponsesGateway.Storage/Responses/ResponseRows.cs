@@ -11,6 +11,8 @@ namespace ResponsesGateway.Storage.Responses;
 /// <item>Head row, RowKey = the response id: owner, parent, status, model, created_at, deleted flag, and the first
 /// payload chunks. It is written last and is the commit marker: a turn without its head row does not exist.</item>
 /// <item>Continuation rows, RowKey = id + <c>~0001</c>…: further payload chunks of a large turn.</item>
+/// <item>A child's head row is written in one transaction with a merge into its parent's head row (see
+/// <see cref="ChildWrittenAt"/>), so a child and the removal of its parent exclude each other.</item>
 /// </list>
 /// </summary>
 internal static class ResponseRows
@@ -22,6 +24,9 @@ internal static class ResponseRows
     public const string CreatedAt = "CreatedAt";
     public const string Deleted = "Deleted";
     public const string Continuations = "Continuations";
+
+    /// <summary>Merged into a parent's head row with each child: changes its ETag, which a delete conditions on.</summary>
+    public const string ChildWrittenAt = "ChildWrittenAt";
     public const string ChunkPrefix = "P";
 
     /// <summary>Payload chunks per row: 10 × 60 KiB keeps a row under 1 MiB even after base64 on the wire.</summary>

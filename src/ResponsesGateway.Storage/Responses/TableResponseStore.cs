@@ -13,7 +13,9 @@ namespace ResponsesGateway.Storage.Responses;
 internal sealed partial class TableResponseStore : IResponseStore
 {
     private static readonly string[] VisibilityColumns = [ResponseRows.Owner, ResponseRows.Deleted];
-    private static readonly string[] DeleteColumns = [ResponseRows.Owner, ResponseRows.Deleted, ResponseRows.Continuations];
+    private static readonly string[] DeleteColumns = [ResponseRows.Owner, ResponseRows.Deleted, ResponseRows.Continuations, ResponseRows.Parent];
+    private static readonly string[] SweepColumns = ["PartitionKey", "RowKey", ResponseRows.CreatedAt, ResponseRows.Parent];
+    private const int MaxDeleteAttempts = 10;
 
     private readonly TableClient _table;
     private readonly ILogger _logger;
@@ -51,9 +53,46 @@ internal sealed partial class TableResponseStore : IResponseStore
             [ResponseRows.Continuations] = (long)continuations,
         };
         ResponseRows.WriteChunks(head, chunks, 0);
-        // Upsert: a write that timed out but succeeded server-side may be retried safely.
-        await UpsertAsync(head, cancellationToken);
+        if (response.PreviousResponseId is not { } parent)
+        {
+            // Upsert: a write that timed out but succeeded server-side may be retried safely.
+            await UpsertAsync(head, cancellationToken);
+        }
+        else if (!await CommitChildAsync(head, parent, cancellationToken))
+        {
+            await RemoveContinuationsAsync(partition, response.Id, continuations, cancellationToken);
+            throw new PreviousResponseGoneException(parent);
+        }
         Log.Saved(_logger, response.Id, chunks.Count, continuations);
+    }
+
+    /// <summary>
+    /// Writes a child's head row in one entity group transaction with a merge into its parent's head row. The merge
+    /// carries <c>If-Match: *</c>: it fails only when the parent row is gone, never because another fork touched it, so
+    /// forks do not serialise; and it changes the parent's ETag, which is what a delete of the parent conditions on
+    /// (<see cref="DeleteAsync"/>). False when the parent row is gone: nothing of the transaction was written.
+    /// </summary>
+    private async Task<bool> CommitChildAsync(TableEntity head, string parent, CancellationToken cancellationToken)
+    {
+        var marker = new TableEntity(head.PartitionKey, parent) { [ResponseRows.ChildWrittenAt] = DateTimeOffset.UtcNow };
+        TableTransactionAction[] actions =
+        [
+            new(TableTransactionActionType.UpdateMerge, marker, ETag.All),
+            new(TableTransactionActionType.UpsertReplace, head),
+        ];
+        try
+        {
+            await _table.SubmitTransactionAsync(actions, cancellationToken);
+            return true;
+        }
+        catch (TableTransactionFailedException e) when (e.Status == 404 && e.FailedTransactionActionIndex == 0)
+        {
+            return false;
+        }
+        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
+        {
+            throw Unavailable("write", e);
+        }
     }
 
     public async Task<StoredResponse?> GetAsync(string owner, string id, CancellationToken cancellationToken)
@@ -126,62 +165,133 @@ internal sealed partial class TableResponseStore : IResponseStore
     public async Task<bool> DeleteAsync(string owner, string id, CancellationToken cancellationToken)
     {
         var partition = ResponseRows.PartitionOf(id);
-        var head = await GetHeadAsync(partition, id, DeleteColumns, cancellationToken);
-        if (head is null || !Visible(head, owner))
+        // Each attempt conditions its write on the ETag it read when it checked for children. A child stored in between
+        // changed that ETag (CommitChildAsync), so the write fails and the next attempt sees the child. Each failed
+        // attempt means another write landed; a few are plenty even with many parallel forks.
+        for (var attempt = 0; ; attempt++)
         {
-            return false;
+            var head = await GetHeadAsync(partition, id, DeleteColumns, cancellationToken);
+            if (head is null || !Visible(head, owner))
+            {
+                return false;
+            }
+            if (await HasChildrenAsync(partition, id, cancellationToken))
+            {
+                // Descendants are rebuilt from this turn's items: hide it, keep its rows until the last one is deleted.
+                var tombstone = new TableEntity(partition, id) { [ResponseRows.Deleted] = true };
+                if (await ConditionalAsync(() => _table.UpdateEntityAsync(tombstone, head.ETag, TableUpdateMode.Merge, cancellationToken), "delete", cancellationToken))
+                {
+                    return true;
+                }
+            }
+            else if (await ConditionalAsync(() => _table.DeleteEntityAsync(partition, id, head.ETag, cancellationToken), "delete", cancellationToken))
+            {
+                await RemoveContinuationsAsync(partition, id, ResponseRows.ContinuationCount(head), cancellationToken);
+                await EraseDeletedAncestorsAsync(partition, head.GetString(ResponseRows.Parent), cancellationToken);
+                return true;
+            }
+            if (attempt == MaxDeleteAttempts)
+            {
+                throw Unavailable("delete", new InvalidOperationException("The row kept changing."));
+            }
         }
-        var children = await QueryAllAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Parent eq {id}"), [ResponseRows.Parent], cancellationToken, maxRows: 1);
-        if (children.Count > 0)
+    }
+
+    /// <summary>
+    /// Erases the hidden ancestors that the removed turn was the last living descendant of, nearest first; stops at
+    /// the first that is visible or still has a child (a child stored meanwhile changes its ETag: it stays).
+    /// </summary>
+    private async Task EraseDeletedAncestorsAsync(string partition, string? id, CancellationToken cancellationToken)
+    {
+        while (id is not null)
         {
-            // Descendants are rebuilt from this turn's items: hide it from every path but keep its items until the
-            // chain expires. If-Match makes the tombstone lose a race against a concurrent delete instead of undoing it.
-            var tombstone = new TableEntity(partition, id) { [ResponseRows.Deleted] = true };
-            return await ConditionalAsync(() => _table.UpdateEntityAsync(tombstone, head.ETag, TableUpdateMode.Merge, cancellationToken), "delete", cancellationToken);
+            var head = await GetHeadAsync(partition, id, DeleteColumns, cancellationToken);
+            if (head is null || head.GetBoolean(ResponseRows.Deleted) != true || await HasChildrenAsync(partition, id, cancellationToken)
+                || !await ConditionalAsync(() => _table.DeleteEntityAsync(partition, id, head.ETag, cancellationToken), "delete", cancellationToken))
+            {
+                return;
+            }
+            await RemoveContinuationsAsync(partition, id, ResponseRows.ContinuationCount(head), cancellationToken);
+            id = head.GetString(ResponseRows.Parent);
         }
-        if (!await ConditionalAsync(() => _table.DeleteEntityAsync(partition, id, head.ETag, cancellationToken), "delete", cancellationToken))
-        {
-            return false;
-        }
-        for (var i = 1; i <= ResponseRows.ContinuationCount(head); i++)
+    }
+
+    private async Task<bool> HasChildrenAsync(string partition, string id, CancellationToken cancellationToken) =>
+        (await QueryAllAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Parent eq {id}"), [ResponseRows.Parent], cancellationToken, maxRows: 1)).Count > 0;
+
+    /// <summary>Removes a turn's continuation rows; without their head row they are invisible, so order does not matter.</summary>
+    private async Task RemoveContinuationsAsync(string partition, string id, long count, CancellationToken cancellationToken)
+    {
+        for (var i = 1; i <= count; i++)
         {
             var key = ResponseRows.ContinuationKey(id, i);
             await ConditionalAsync(() => _table.DeleteEntityAsync(partition, key, ETag.All, cancellationToken), "delete", cancellationToken);
         }
-        return true;
     }
 
     public async Task<int> SweepAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
         // A chain lives while any of its turns is younger than the cutoff, so whole partitions expire together.
-        var newest = new Dictionary<string, long>(StringComparer.Ordinal);
-        var rowsByPartition = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var row in await QueryAllAsync(null, ["PartitionKey", "RowKey", ResponseRows.CreatedAt], cancellationToken))
+        var partitions = new Dictionary<string, List<TableEntity>>(StringComparer.Ordinal);
+        foreach (var row in await QueryAllAsync(null, SweepColumns, cancellationToken))
         {
-            (rowsByPartition.TryGetValue(row.PartitionKey, out var keys) ? keys : rowsByPartition[row.PartitionKey] = []).Add(row.RowKey);
-            if (row.GetInt64(ResponseRows.CreatedAt) is { } created)
-            {
-                newest[row.PartitionKey] = Math.Max(newest.GetValueOrDefault(row.PartitionKey), created);
-            }
+            (partitions.TryGetValue(row.PartitionKey, out var rows) ? rows : partitions[row.PartitionKey] = []).Add(row);
         }
         var removed = 0;
         var limit = cutoff.ToUnixTimeSeconds();
-        foreach (var (partition, keys) in rowsByPartition)
+        foreach (var (partition, rows) in partitions)
         {
-            if (newest.GetValueOrDefault(partition) >= limit)
+            if (rows.Max(r => r.GetInt64(ResponseRows.CreatedAt) ?? 0) < limit)
             {
-                continue;
+                removed += await RemoveChainAsync(partition, rows, cancellationToken);
             }
-            // Continuation rows go first, so an interrupted sweep never leaves a head row without its payload.
-            foreach (var key in keys.OrderByDescending(k => ResponseRows.IsContinuation(k, out _)))
+        }
+        return removed;
+    }
+
+    /// <summary>
+    /// Removes the listed rows of an expired chain, descendants before their ancestors, each head row on the ETag it
+    /// was listed with: a child stored since changed its parent's ETag, so the sweep stops there and the chain, alive
+    /// again, keeps every ancestor that child needs. Returns the turns removed.
+    /// </summary>
+    private async Task<int> RemoveChainAsync(string partition, List<TableEntity> rows, CancellationToken cancellationToken)
+    {
+        var heads = rows.Where(r => !ResponseRows.IsContinuation(r.RowKey, out _)).ToDictionary(r => r.RowKey, StringComparer.Ordinal);
+        int Depth(TableEntity head)
+        {
+            var depth = 0;
+            for (var parent = head.GetString(ResponseRows.Parent); parent is not null && heads.TryGetValue(parent, out var up) && depth <= heads.Count; parent = up.GetString(ResponseRows.Parent))
             {
-                if (await ConditionalAsync(() => _table.DeleteEntityAsync(partition, key, ETag.All, cancellationToken), "delete", cancellationToken)
-                    && !ResponseRows.IsContinuation(key, out _))
-                {
-                    removed++;
-                }
+                depth++;
             }
+            return depth;
+        }
+        var removed = 0;
+        foreach (var head in heads.Values.OrderByDescending(Depth))
+        {
+            try
+            {
+                await _table.DeleteEntityAsync(partition, head.RowKey, head.ETag, cancellationToken);
+                removed++;
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                // deleted meanwhile: its continuation rows go below
+            }
+            catch (RequestFailedException e) when (e.Status == 412)
+            {
+                return removed; // the chain is alive again
+            }
+            catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
+            {
+                throw Unavailable("delete", e);
+            }
+        }
+        // Without their head rows, continuation rows are invisible: they go last.
+        foreach (var row in rows.Where(r => ResponseRows.IsContinuation(r.RowKey, out _)))
+        {
+            await ConditionalAsync(() => _table.DeleteEntityAsync(partition, row.RowKey, ETag.All, cancellationToken), "delete", cancellationToken);
         }
         return removed;
     }

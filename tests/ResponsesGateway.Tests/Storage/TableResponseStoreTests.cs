@@ -81,12 +81,79 @@ public sealed class TableResponseStoreTests(GatewayFixture fixture)
         Assert.Equal(2, (await store.GetChainAsync("owner", mixedChild, CancellationToken.None))!.Count);
     }
 
-    private (TableResponseStore Store, RequestCounter Counter) CreateStore()
+    [Fact]
+    public async Task Delete_ErasesRowsOnceNoLivingDescendantNeedsThem()
+    {
+        var (store, _, table) = CreateStoreWithTable();
+        var grand = ResponseIds.NewRoot();
+        await store.SaveAsync(Turn(grand, null, "owner", "grand"), CancellationToken.None);
+        var parent = ResponseIds.NewChild(grand);
+        // Random base64 does not compress: the parent spills into continuation rows, which must go with it.
+        await store.SaveAsync(Turn(parent, grand, "owner", Convert.ToBase64String(RandomNumberGenerator.GetBytes(1024 * 1024))), CancellationToken.None);
+        var first = ResponseIds.NewChild(parent);
+        await store.SaveAsync(Turn(first, parent, "owner", "first"), CancellationToken.None);
+        var second = ResponseIds.NewChild(parent);
+        await store.SaveAsync(Turn(second, parent, "owner", "second"), CancellationToken.None);
+        var parentRows = (await KeysAsync(table, grand)).Count(k => k.StartsWith(parent, StringComparison.Ordinal));
+        Assert.True(parentRows > 1, $"expected continuation rows, saw {parentRows} rows");
+
+        Assert.True(await store.DeleteAsync("owner", parent, CancellationToken.None));
+        Assert.Equal(parentRows, (await KeysAsync(table, grand)).Count(k => k.StartsWith(parent, StringComparison.Ordinal)));
+        Assert.True(await store.DeleteAsync("owner", first, CancellationToken.None));
+        // The first child goes at once; the parent stays, hidden, for the second.
+        var heads = (await KeysAsync(table, grand)).Where(k => !k.Contains('~', StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+        Assert.Equal(new[] { grand, parent, second }.Order(StringComparer.Ordinal), heads);
+        Assert.Equal(3, (await store.GetChainAsync("owner", second, CancellationToken.None))!.Count);
+
+        // The last descendant goes: the hidden parent is erased with its continuation rows; the visible root stays.
+        Assert.True(await store.DeleteAsync("owner", second, CancellationToken.None));
+        Assert.Equal([grand], await KeysAsync(table, grand));
+        Assert.NotNull(await store.GetAsync("owner", grand, CancellationToken.None));
+        Assert.True(await store.DeleteAsync("owner", grand, CancellationToken.None));
+        Assert.Empty(await KeysAsync(table, grand));
+        Assert.False(await store.DeleteAsync("owner", grand, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ChildOfARemovedParent_IsNotStored_AndLeavesNoRows()
+    {
+        var (store, _, table) = CreateStoreWithTable();
+        var root = ResponseIds.NewRoot();
+        await store.SaveAsync(Turn(root, null, "owner", "root"), CancellationToken.None);
+        Assert.True(await store.DeleteAsync("owner", root, CancellationToken.None));
+
+        var child = ResponseIds.NewChild(root);
+        var big = Convert.ToBase64String(RandomNumberGenerator.GetBytes(1024 * 1024));
+        var gone = await Assert.ThrowsAsync<PreviousResponseGoneException>(() => store.SaveAsync(Turn(child, root, "owner", big), CancellationToken.None));
+
+        Assert.Equal(root, gone.PreviousResponseId);
+        Assert.Empty(await KeysAsync(table, root));
+    }
+
+    private (TableResponseStore Store, RequestCounter Counter, TableClient Table) CreateStoreWithTable()
+    {
+        var (store, counter) = CreateStore(out var table);
+        return (store, counter, table);
+    }
+
+    private static async Task<List<string>> KeysAsync(TableClient table, string anyIdOfTheChain)
+    {
+        var keys = new List<string>();
+        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {anyIdOfTheChain.Substring(5, 32)}"), select: ["RowKey"]))
+        {
+            keys.Add(row.RowKey);
+        }
+        return keys;
+    }
+
+    private (TableResponseStore Store, RequestCounter Counter) CreateStore() => CreateStore(out _);
+
+    private (TableResponseStore Store, RequestCounter Counter) CreateStore(out TableClient client)
     {
         var counter = new RequestCounter();
         var options = new TableClientOptions();
         options.AddPolicy(counter, HttpPipelinePosition.PerCall);
-        var client = new TableClient(fixture.Azurite.ConnectionString, "s" + Guid.NewGuid().ToString("N")[..20], options);
+        client = new TableClient(fixture.Azurite.ConnectionString, "s" + Guid.NewGuid().ToString("N")[..20], options);
         return (new TableResponseStore(client, NullLogger<TableResponseStore>.Instance), counter);
     }
 
