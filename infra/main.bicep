@@ -200,6 +200,10 @@ param gatewayUpstreamMaxEventBytes int = 16777216
 @description('Gateway__ChainCacheMegabytes: memory for recently used chain context, so continuing a chain reads one row; 0 turns it off.')
 param gatewayChainCacheMegabytes int = 64
 
+@minValue(1024)
+@description('Gateway__MaxChainBytes: largest expanded history of one request (the stored turns from the root to previous_response_id); a larger one is a 400.')
+param gatewayMaxChainBytes int = 67108864
+
 @minValue(1)
 @description('Storage__RetentionDays: days a stored response is kept.')
 param storageRetentionDays int = 30
@@ -357,6 +361,7 @@ var gatewaySettings = {
   Gateway__UpstreamMaxRetryDelaySeconds: string(gatewayUpstreamMaxRetryDelaySeconds)
   Gateway__UpstreamMaxEventBytes: string(gatewayUpstreamMaxEventBytes)
   Gateway__ChainCacheMegabytes: string(gatewayChainCacheMegabytes)
+  Gateway__MaxChainBytes: string(gatewayMaxChainBytes)
 
   Upstreams__default__Kind: upstreamKind
   Upstreams__default__BaseUrl: upstreamBaseUrl

@@ -45,7 +45,7 @@ public sealed partial class ResponsesService
         _time = time;
         _logger = logger;
         _upstreams = new UpstreamCaller(_options, time, logger);
-        _chains = new ChainResolver(store, new ChainCache((long)_options.ChainCacheMegabytes * 1024 * 1024));
+        _chains = new ChainResolver(store, new ChainCache((long)_options.ChainCacheMegabytes * 1024 * 1024), _options.MaxChainBytes);
     }
 
     /// <summary>Non-streaming create: returns the final Response object, stored first when <c>store</c> is true.</summary>
@@ -156,6 +156,10 @@ public sealed partial class ResponsesService
             {
                 Log.StoreFailed(_logger, previousId, e);
                 throw GatewayErrors.StorageUnavailable();
+            }
+            catch (ChainTooLargeException)
+            {
+                throw GatewayErrors.ChainTooLarge(previousId, _options.MaxChainBytes);
             }
             if (chain is null)
             {

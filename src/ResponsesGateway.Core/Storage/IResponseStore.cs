@@ -23,6 +23,14 @@ public interface IResponseStore
     Task<IReadOnlyList<StoredResponse>?> GetChainAsync(string owner, string id, CancellationToken cancellationToken);
 
     /// <summary>
+    /// <see cref="GetChainAsync(string, string, CancellationToken)"/>, refusing with <see cref="ChainTooLargeException"/>
+    /// a chain whose stored turns hold more than <paramref name="maxBytes"/>; stores that know the sizes before decoding
+    /// should refuse before decoding.
+    /// </summary>
+    Task<IReadOnlyList<StoredResponse>?> GetChainAsync(string owner, string id, long maxBytes, CancellationToken cancellationToken) =>
+        GetChainAsync(owner, id, cancellationToken);
+
+    /// <summary>
     /// Whether the turn exists, is not deleted and belongs to <paramref name="owner"/>: what a cached chain must still
     /// check. Stores should answer it without reading the payload.
     /// </summary>
@@ -50,4 +58,12 @@ public sealed class PreviousResponseGoneException(string previousResponseId)
     : Exception("The previous response was deleted before this turn was stored.")
 {
     public string PreviousResponseId { get; } = previousResponseId;
+}
+
+/// <summary>The history of a chain is larger than the gateway's bound (<c>Gateway:MaxChainBytes</c>).</summary>
+public sealed class ChainTooLargeException(long bytes, long limit) : Exception($"The chain holds at least {bytes} bytes, over the limit of {limit}.")
+{
+    public long Bytes { get; } = bytes;
+
+    public long Limit { get; } = limit;
 }

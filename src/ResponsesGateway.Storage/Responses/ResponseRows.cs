@@ -25,6 +25,9 @@ internal static class ResponseRows
     public const string Deleted = "Deleted";
     public const string Continuations = "Continuations";
 
+    /// <summary>The turn's document before compression: what decoding it costs, known before decoding.</summary>
+    public const string PlainBytes = "PlainBytes";
+
     /// <summary>Merged into a parent's head row with each child: changes its ETag, which a delete conditions on.</summary>
     public const string ChildWrittenAt = "ChildWrittenAt";
     public const string ChunkPrefix = "P";

@@ -32,7 +32,7 @@ internal sealed partial class TableResponseStore : IResponseStore
     {
         await EnsureTableAsync(cancellationToken);
         var partition = ResponseRows.PartitionOf(response.Id);
-        var chunks = ResponsePayload.Split(ResponsePayload.Encode(response.Response, response.InputItems));
+        var chunks = ResponsePayload.Split(ResponsePayload.Encode(response.Response, response.InputItems, out var plainBytes));
         var continuations = Math.Max(0, (chunks.Count - 1) / ResponseRows.ChunksPerRow);
 
         // Continuation rows first: the head row is the commit marker, so a reader never sees half a turn.
@@ -51,6 +51,7 @@ internal sealed partial class TableResponseStore : IResponseStore
             [ResponseRows.CreatedAt] = response.CreatedAt,
             [ResponseRows.Deleted] = false,
             [ResponseRows.Continuations] = (long)continuations,
+            [ResponseRows.PlainBytes] = plainBytes,
         };
         ResponseRows.WriteChunks(head, chunks, 0);
         if (response.PreviousResponseId is not { } parent)
@@ -116,7 +117,10 @@ internal sealed partial class TableResponseStore : IResponseStore
         return head is not null && Visible(head, owner);
     }
 
-    public async Task<IReadOnlyList<StoredResponse>?> GetChainAsync(string owner, string id, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<StoredResponse>?> GetChainAsync(string owner, string id, CancellationToken cancellationToken) =>
+        GetChainAsync(owner, id, long.MaxValue, cancellationToken);
+
+    public async Task<IReadOnlyList<StoredResponse>?> GetChainAsync(string owner, string id, long maxBytes, CancellationToken cancellationToken)
     {
         var partition = ResponseRows.PartitionOf(id);
         var rows = await QueryAllAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), null, cancellationToken);
@@ -138,16 +142,19 @@ internal sealed partial class TableResponseStore : IResponseStore
             return null;
         }
         // Walk parent links from the requested turn to the root. Deleted ancestors still carry their items (they are
-        // tombstoned, not removed, while descendants need them); a missing or foreign ancestor breaks the chain.
-        var chain = new List<StoredResponse>();
+        // hidden, not removed, while descendants need them); a missing or foreign ancestor breaks the chain. Only the
+        // path is decoded, and only once its sizes, known from the head rows, are within the bound.
+        var path = new List<TableEntity>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        long bytes = 0;
         for (var current = target; current is not null;)
         {
             if (!seen.Add(current.RowKey) || current.GetString(ResponseRows.Owner) != owner)
             {
                 return null;
             }
-            chain.Add(Assemble(current, continuations.GetValueOrDefault(current.RowKey) ?? []));
+            path.Add(current);
+            bytes += current.GetInt64(ResponseRows.PlainBytes) ?? 0;
             var parent = current.GetString(ResponseRows.Parent);
             if (parent is null)
             {
@@ -158,6 +165,11 @@ internal sealed partial class TableResponseStore : IResponseStore
                 return null;
             }
         }
+        if (bytes > maxBytes)
+        {
+            throw new ChainTooLargeException(bytes, maxBytes);
+        }
+        var chain = path.Select(head => Assemble(head, continuations.GetValueOrDefault(head.RowKey) ?? [])).ToList();
         chain.Reverse();
         return chain;
     }
