@@ -17,8 +17,11 @@ internal sealed partial class TableResponseStore : IResponseStore
     private static readonly string[] SweepColumns = ["PartitionKey", "RowKey", ResponseRows.CreatedAt, ResponseRows.Parent];
     private const int MaxDeleteAttempts = 10;
 
+    private static readonly TimeSpan LeaseTime = TimeSpan.FromMinutes(15);
+
     private readonly TableClient _table;
     private readonly ILogger _logger;
+    private readonly ExpiryIndex _index = new();
     private readonly SemaphoreSlim _createTable = new(1, 1);
     private volatile bool _tableReady;
 
@@ -34,7 +37,29 @@ internal sealed partial class TableResponseStore : IResponseStore
         var partition = ResponseRows.PartitionOf(response.Id);
         var chunks = ResponsePayload.Split(ResponsePayload.Encode(response.Response, response.InputItems, out var plainBytes));
         var continuations = Math.Max(0, (chunks.Count - 1) / ResponseRows.ChunksPerRow);
+        // The index row is written alongside the turn, not before it, so a new chain costs one write's latency, not
+        // two; the save fails if either fails, so a turn reported stored is always indexed.
+        var bucket = _index.RowToAdd(partition, response.CreatedAt);
+        var indexed = bucket is null ? Task.CompletedTask : UpsertAsync(bucket, cancellationToken);
+        try
+        {
+            await WriteTurnAsync(response, partition, chunks, continuations, plainBytes, cancellationToken);
+        }
+        catch
+        {
+            await indexed.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+        await indexed;
+        if (bucket is not null)
+        {
+            _index.Added(bucket);
+        }
+        Log.Saved(_logger, response.Id, chunks.Count, continuations);
+    }
 
+    private async Task WriteTurnAsync(StoredResponse response, string partition, List<byte[]> chunks, int continuations, long plainBytes, CancellationToken cancellationToken)
+    {
         // Continuation rows first: the head row is the commit marker, so a reader never sees half a turn.
         for (var i = 1; i <= continuations; i++)
         {
@@ -64,7 +89,6 @@ internal sealed partial class TableResponseStore : IResponseStore
             await RemoveContinuationsAsync(partition, response.Id, continuations, cancellationToken);
             throw new PreviousResponseGoneException(parent);
         }
-        Log.Saved(_logger, response.Id, chunks.Count, continuations);
     }
 
     /// <summary>
@@ -244,22 +268,58 @@ internal sealed partial class TableResponseStore : IResponseStore
     public async Task<int> SweepAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
-        // A chain lives while any of its turns is younger than the cutoff, so whole partitions expire together.
-        var partitions = new Dictionary<string, List<TableEntity>>(StringComparer.Ordinal);
-        foreach (var row in await QueryAllAsync(null, SweepColumns, cancellationToken))
+        if (await TryTakeLeaseAsync(cancellationToken) is not { } lease)
         {
-            (partitions.TryGetValue(row.PartitionKey, out var rows) ? rows : partitions[row.PartitionKey] = []).Add(row);
+            return 0; // another instance is sweeping
         }
+        // Only the buckets of the days before the cutoff's day: what is read scales with what expires, not with the table.
         var removed = 0;
         var limit = cutoff.ToUnixTimeSeconds();
-        foreach (var (partition, rows) in partitions)
+        foreach (var bucket in await QueryAllAsync(ExpiryIndex.ExpiredBuckets(cutoff), ["PartitionKey", "RowKey"], cancellationToken))
         {
-            if (rows.Max(r => r.GetInt64(ResponseRows.CreatedAt) ?? 0) < limit)
+            // A chain lives while any of its turns is younger than the cutoff: re-read the chain's heads (no payload).
+            var chain = bucket.RowKey;
+            var rows = await QueryAllAsync(TableClient.CreateQueryFilter($"PartitionKey eq {chain}"), SweepColumns, cancellationToken);
+            if (rows.Count > 0 && rows.Max(r => r.GetInt64(ResponseRows.CreatedAt) ?? 0) < limit)
             {
-                removed += await RemoveChainAsync(partition, rows, cancellationToken);
+                removed += await RemoveChainAsync(chain, rows, cancellationToken);
             }
+            // A chain that lives on was indexed again on a later day; this bucket row has done its work.
+            await ConditionalAsync(() => _table.DeleteEntityAsync(bucket.PartitionKey, bucket.RowKey, ETag.All, cancellationToken), "delete", cancellationToken);
         }
+        await ConditionalAsync(() => _table.DeleteEntityAsync(ExpiryIndex.LeasePartition, ExpiryIndex.LeaseRow, lease, cancellationToken), "delete", cancellationToken);
         return removed;
+    }
+
+    /// <summary>
+    /// The sweep lease, so one instance sweeps at a time (the Functions timer is a singleton, the standalone servers
+    /// are not): a conditional insert, or an ETag-checked update of a lease that has expired. The ETag held, or null.
+    /// </summary>
+    private async Task<ETag?> TryTakeLeaseAsync(CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var lease = new TableEntity(ExpiryIndex.LeasePartition, ExpiryIndex.LeaseRow) { [ExpiryIndex.LeaseExpiresAt] = now + LeaseTime };
+        try
+        {
+            var current = await _table.GetEntityIfExistsAsync<TableEntity>(ExpiryIndex.LeasePartition, ExpiryIndex.LeaseRow, null, cancellationToken);
+            if (!current.HasValue)
+            {
+                return (await _table.AddEntityAsync(lease, cancellationToken)).Headers.ETag;
+            }
+            if (current.Value!.GetDateTimeOffset(ExpiryIndex.LeaseExpiresAt) > now)
+            {
+                return null;
+            }
+            return (await _table.UpdateEntityAsync(lease, current.Value.ETag, TableUpdateMode.Replace, cancellationToken)).Headers.ETag;
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412 or 404)
+        {
+            return null; // another instance took it first
+        }
+        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
+        {
+            throw Unavailable("take the sweep lease", e);
+        }
     }
 
     /// <summary>

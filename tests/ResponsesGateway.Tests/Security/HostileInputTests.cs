@@ -263,7 +263,7 @@ public sealed class HostileInputTests(GatewayFixture fixture, ITestOutputHelper 
         {
             await foreach (var row in table.QueryAsync<TableEntity>(select: ["RowKey"]))
             {
-                if (!row.RowKey.Contains('~', StringComparison.Ordinal))
+                if (row.RowKey.StartsWith("resp_", StringComparison.Ordinal) && !row.RowKey.Contains('~', StringComparison.Ordinal))
                 {
                     ids.Add(row.RowKey);
                 }

@@ -82,6 +82,65 @@ public sealed class TableResponseStoreTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Sweep_OfATableOf100000Rows_With100Expired_ReadsOnlyTheExpiredPart()
+    {
+        var (store, counter, table) = CreateStoreWithTable();
+        await table.CreateIfNotExistsAsync();
+        var now = DateTimeOffset.UtcNow;
+        // 1,000 live chains of 100 turns (metadata only: the sweep never reads a live chain's rows), indexed today.
+        var live = Enumerable.Range(0, 1000).Select(_ => ResponseIds.NewRoot()[5..37]).ToArray();
+        await Parallel.ForEachAsync(live, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (chain, ct) =>
+        {
+            var rows = Enumerable.Range(0, 100).Select(i => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
+                new TableEntity(chain, $"resp_{chain}{i:x32}") { ["Owner"] = "owner", ["CreatedAt"] = now.ToUnixTimeSeconds() }));
+            await table.SubmitTransactionAsync(rows, ct);
+        });
+        var today = ExpiryIndex.BucketOf(now.ToUnixTimeSeconds());
+        foreach (var batch in live.Chunk(100))
+        {
+            await table.SubmitTransactionAsync(batch.Select(chain => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(today, chain))));
+        }
+        // 100 chains whose only turn is 40 days old, stored the gateway's way (so indexed on their day).
+        var expired = new List<string>();
+        for (var i = 0; i < 100; i++)
+        {
+            var id = ResponseIds.NewRoot();
+            await store.SaveAsync(Turn(id, null, "owner", "old " + i, now.AddDays(-40).ToUnixTimeSeconds()), CancellationToken.None);
+            expired.Add(id);
+        }
+
+        counter.Reset();
+        var removed = await store.SweepAsync(now.AddDays(-30), CancellationToken.None);
+
+        Assert.Equal(100, removed);
+        // Per expired chain: its index row read, its heads read, its head deleted, its index row deleted; plus the lease.
+        Assert.InRange(counter.Count, 300, (3 * 100) + 10);
+        Assert.Null(await store.GetAsync("owner", expired[0], CancellationToken.None));
+        Assert.True((await table.GetEntityIfExistsAsync<TableEntity>(live[^1], $"resp_{live[^1]}{99:x32}")).HasValue);
+        counter.Reset();
+        Assert.Equal(0, await store.SweepAsync(now.AddDays(-30), CancellationToken.None));
+        Assert.InRange(counter.Count, 1, 5); // nothing expired: the lease and one empty index read
+    }
+
+    [Fact]
+    public async Task Sweep_WaitsForAnotherInstancesLease_AndTakesAnExpiredOne()
+    {
+        var (store, _, table) = CreateStoreWithTable();
+        var old = ResponseIds.NewRoot();
+        await store.SaveAsync(Turn(old, null, "owner", "old", DateTimeOffset.UtcNow.AddDays(-40).ToUnixTimeSeconds()), CancellationToken.None);
+        var lease = new TableEntity(ExpiryIndex.LeasePartition, ExpiryIndex.LeaseRow) { [ExpiryIndex.LeaseExpiresAt] = DateTimeOffset.UtcNow.AddMinutes(5) };
+        await table.AddEntityAsync(lease);
+
+        Assert.Equal(0, await store.SweepAsync(DateTimeOffset.UtcNow.AddDays(-30), CancellationToken.None));
+        Assert.NotNull(await store.GetAsync("owner", old, CancellationToken.None));
+
+        lease[ExpiryIndex.LeaseExpiresAt] = DateTimeOffset.UtcNow.AddMinutes(-1); // its holder died
+        await table.UpsertEntityAsync(lease, TableUpdateMode.Replace);
+        Assert.Equal(1, await store.SweepAsync(DateTimeOffset.UtcNow.AddDays(-30), CancellationToken.None));
+        Assert.False((await table.GetEntityIfExistsAsync<TableEntity>(ExpiryIndex.LeasePartition, ExpiryIndex.LeaseRow)).HasValue);
+    }
+
+    [Fact]
     public async Task Delete_ErasesRowsOnceNoLivingDescendantNeedsThem()
     {
         var (store, _, table) = CreateStoreWithTable();
