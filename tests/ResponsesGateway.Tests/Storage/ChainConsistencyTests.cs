@@ -104,12 +104,12 @@ public sealed class ChainConsistencyTests(GatewayFixture fixture)
         using var a = one.CreateClient();
         using var b = two.CreateClient();
         var outcomes = new List<string>();
-        for (var round = 0; round < 12; round++)
+        for (var round = 0; round < 16; round++)
         {
             var root = await CreateAsync(a, "root " + round, null);
             // Spread the delete over the continuation's life: before the upstream answers, around the store, after.
-            var child = StreamAsync(b, Continuation(root, "child " + round, $"mock-slow-{20 + (round * 15)}"));
-            await Task.Delay(round * 12);
+            var child = StreamAsync(b, Continuation(root, "child " + round, "mock-slow-60"));
+            await Task.Delay(round * 40);
             using (var deleted = await a.DeleteAsync($"/v1/responses/{root}"))
             {
                 Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
