@@ -231,6 +231,10 @@ param gatewayShutdownDrainSeconds int = 20
 @description('Gateway__CompactionPrompt: the summarising instruction of compaction on chat upstreams; empty: the built-in prompt (README).')
 param gatewayCompactionPrompt string = ''
 
+@minValue(1024)
+@description('Gateway__MaxChainBytes: largest expanded history of one request (the stored turns from the root to previous_response_id); a larger one is a 400.')
+param gatewayMaxChainBytes int = 67108864
+
 @minValue(1)
 @description('Storage__RetentionDays: days a stored response is kept.')
 param storageRetentionDays int = 30
@@ -394,6 +398,7 @@ var gatewaySettings = {
   Gateway__ShutdownDrainSeconds: string(gatewayShutdownDrainSeconds)
   Gateway__CompactionKey: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.gatewayCompactionKeySecretUri})'
   Gateway__CompactionPrompt: gatewayCompactionPrompt
+  Gateway__MaxChainBytes: string(gatewayMaxChainBytes)
 
   Upstreams__default__Kind: upstreamKind
   Upstreams__default__BaseUrl: upstreamBaseUrl

@@ -4,8 +4,8 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using ResponsesGateway.LoadBench;
-using ResponsesGateway.Storage.Tables;
 
 // bench/run.sh builds everything in Release and runs this with the paths of the build outputs.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -586,19 +586,23 @@ async Task<ChainResult> MeasureChainAsync(Uri gateway, Uri uncachedGateway, Targ
             var (mockMs, _) = await Load.TimedAsync(mockTarget, mockBodies[d]);
             // The storage share of a cached chain: the point read of the parent's head row (two columns).
             var p = Stopwatch.GetTimestamp();
-            var head = await table.GetEntityAsync(tips[d].Substring("resp_".Length, 32), tips[d], ["Owner", "Deleted"], CancellationToken.None);
+            var head = await table.GetEntityIfExistsAsync<TableEntity>(tips[d].Substring("resp_".Length, 32), tips[d], ["Owner", "Deleted"], CancellationToken.None);
             var pointMs = Load.Ms(Stopwatch.GetTimestamp() - p);
-            if (!head.IsOk)
+            if (!head.HasValue)
             {
-                throw new InvalidOperationException($"head row of depth {d}: {head.Status}");
+                throw new InvalidOperationException($"head row of depth {d} is missing");
             }
             // The storage share: the same one-partition query the store runs (GetChainAsync), straight to Azurite.
             var q = Stopwatch.GetTimestamp();
-            var page = await table.QueryPageAsync($"PartitionKey eq '{tips[d].Substring("resp_".Length, 32)}'", null, null, null, CancellationToken.None);
-            var queryMs = Load.Ms(Stopwatch.GetTimestamp() - q);
-            if (!page.IsOk || page.Value!.Values.Count != d)
+            var count = 0;
+            await foreach (var _ in table.QueryAsync<TableEntity>($"PartitionKey eq '{tips[d].Substring("resp_".Length, 32)}'", cancellationToken: CancellationToken.None))
             {
-                throw new InvalidOperationException($"partition of depth {d}: {page.Status}, {page.Value?.Values.Count} rows");
+                count++;
+            }
+            var queryMs = Load.Ms(Stopwatch.GetTimestamp() - q);
+            if (count != d)
+            {
+                throw new InvalidOperationException($"partition of depth {d}: {count} rows");
             }
             if (i >= 0)
             {
@@ -625,37 +629,30 @@ static async Task<StorageResult> MeasureStorageAsync(string connection, string t
     var partition = deepTip.Substring("resp_".Length, 32);
     long payload = 0, properties = 0;
     var rows = 0;
-    string? continuation = null;
-    do
+    await foreach (var row in client.QueryAsync<TableEntity>($"PartitionKey eq '{partition}'"))
     {
-        var page = await client.QueryPageAsync($"PartitionKey eq '{partition}'", null, null, continuation, CancellationToken.None);
-        if (!page.IsOk)
+        rows++;
+        properties += Encoding.UTF8.GetByteCount(row.PartitionKey) + Encoding.UTF8.GetByteCount(row.RowKey);
+        foreach (var (name, value) in row)
         {
-            throw new InvalidOperationException($"query failed: {page.Status}");
-        }
-        foreach (var row in page.Value!.Values)
-        {
-            rows++;
-            properties += Encoding.UTF8.GetByteCount(row.PartitionKey) + Encoding.UTF8.GetByteCount(row.RowKey);
-            foreach (var (name, value) in row)
+            if (name is "PartitionKey" or "RowKey" or "Timestamp" or "odata.etag")
             {
-                var size = value switch
-                {
-                    byte[] b => b.Length,
-                    string s => Encoding.UTF8.GetByteCount(s),
-                    bool => 1,
-                    _ => 8,
-                };
-                properties += Encoding.UTF8.GetByteCount(name) + size;
-                if (value is byte[] bytes)
-                {
-                    payload += bytes.Length;
-                }
+                continue; // system properties: the keys are counted above, the rest is the service's
+            }
+            var size = value switch
+            {
+                byte[] b => b.Length,
+                string s => Encoding.UTF8.GetByteCount(s),
+                bool => 1,
+                _ => 8,
+            };
+            properties += Encoding.UTF8.GetByteCount(name) + size;
+            if (value is byte[] bytes)
+            {
+                payload += bytes.Length;
             }
         }
-        continuation = page.Value.ContinuationToken;
     }
-    while (continuation is not null);
     return new StorageResult(rows, payload / (double)rows, properties / (double)rows);
 }
 

@@ -191,7 +191,7 @@ internal static class Report
         }
         if (r.Storage is { } storage)
         {
-            md.AppendLine($"**Storage per turn** (the 100-turn chain's partition read back with `ResponsesGateway.Storage.Tables.TableClient`, {storage.Rows} rows): " +
+            md.AppendLine($"**Storage per turn** (the 100-turn chain's partition read back with `Azure.Data.Tables.TableClient`, {storage.Rows} rows): " +
                 $"{storage.PayloadBytesPerTurn:0} bytes of gzip payload (the `P00…` binary properties) and {storage.PropertyBytesPerTurn:0} bytes for all properties with their names and keys. " +
                 "A turn stores its own input and its Response object, not the history, so this does not grow with depth.");
             md.AppendLine();

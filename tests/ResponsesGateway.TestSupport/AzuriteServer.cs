@@ -54,6 +54,25 @@ public sealed class AzuriteServer : IAsyncDisposable
     /// <summary>Like <see cref="StartAsync(CancellationToken)"/>, with the data on disk so that it survives <see cref="RestartAsync"/>.</summary>
     public static Task<AzuriteServer> StartPersistentAsync(CancellationToken cancellationToken = default) => StartAsync(persistent: true, cancellationToken);
 
+    /// <summary>
+    /// Starts Azurite on <paramref name="port"/> (e.g. 10002, where <c>UseDevelopmentStorage=true</c> points); throws
+    /// <see cref="InvalidOperationException"/> mentioning EADDRINUSE when the port is taken.
+    /// </summary>
+    public static async Task<AzuriteServer> StartOnPortAsync(int port, CancellationToken cancellationToken = default)
+    {
+        var server = new AzuriteServer(FindExecutable(), port, persistent: false);
+        try
+        {
+            await server.StartProcessAsync(cancellationToken).ConfigureAwait(false);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     private static async Task<AzuriteServer> StartAsync(bool persistent, CancellationToken cancellationToken)
     {
         // The free port can be taken by another test's server before Azurite binds it; Azurite then exits with

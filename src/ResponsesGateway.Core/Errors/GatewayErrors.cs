@@ -53,6 +53,10 @@ public static class GatewayErrors
     public static GatewayException PreviousResponseNotFound(string id) => new(400, new ApiError(
         $"Previous response with id '{EchoId(id)}' not found.", ApiErrorTypes.InvalidRequest, "previous_response_id", "previous_response_not_found"));
 
+    public static GatewayException ChainTooLarge(string id, long limitBytes) => new(400, new ApiError(
+        $"The conversation history of previous response '{id}' is larger than this gateway's limit of {(limitBytes >= 1024 * 1024 ? $"{limitBytes / (1024 * 1024.0):0.#} MiB" : $"{limitBytes} bytes")}. "
+        + "Start a new conversation, or continue from an earlier response.", ApiErrorTypes.InvalidRequest, "previous_response_id", "context_length_exceeded"));
+
     public static GatewayException NotFound(string message) => new(404, new ApiError(
         message, ApiErrorTypes.InvalidRequest, null, null));
 

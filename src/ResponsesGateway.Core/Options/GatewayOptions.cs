@@ -100,4 +100,11 @@ public sealed class GatewayOptions
     /// limit is 60 minutes.
     /// </summary>
     public double WebSocketConnectionLimitSeconds { get; set; } = 3600;
+
+    /// <summary>
+    /// Largest expanded history of one request, in bytes: the stored turns from the root of the chain to
+    /// <c>previous_response_id</c>. A longer one is refused with 400 before it is decoded or sent upstream, so a few
+    /// huge chains cannot take the process's memory.
+    /// </summary>
+    public long MaxChainBytes { get; set; } = 64L * 1024 * 1024;
 }

@@ -80,6 +80,10 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             errors.Add("Gateway:ChainCacheMegabytes must be 0 or more.");
         }
+        if (options.MaxChainBytes < 1024)
+        {
+            errors.Add("Gateway:MaxChainBytes must be at least 1024.");
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

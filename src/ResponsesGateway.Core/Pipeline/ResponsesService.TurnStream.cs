@@ -35,11 +35,10 @@ public sealed partial class ResponsesService
             }
             var final = evt["response"] as JsonObject ?? throw new Upstreams.UpstreamException(
                 Upstreams.UpstreamFailure.StreamInterrupted, "The terminal event carried no response object.");
-            if (turn.Request.Store && !await service.TryStoreAsync(turn, final, cancellationToken))
+            if (turn.Request.Store && await service.TryStoreAsync(turn, final, cancellationToken) is { } notStored)
             {
                 // Never report a response as completed that cannot be fetched or chained later.
-                ResponseObjects.Finish(final, ResponseStatuses.Failed, service.Now(),
-                    ResponseObjects.Error("storage_unavailable", "The response could not be stored, so it was not completed. Please try again."));
+                ResponseObjects.Finish(final, ResponseStatuses.Failed, service.Now(), notStored);
                 evt.Remove("response"); // a node has one parent: detach it before the new event takes it
                 evt = new JsonObject { ["type"] = StreamEventTypes.Failed, ["response"] = final };
             }
@@ -120,19 +119,26 @@ public sealed partial class ResponsesService
         }
     }
 
-    private async Task<bool> TryStoreAsync(Turn turn, JsonObject response, CancellationToken cancellationToken)
+    /// <summary>Stores the turn; null when stored, else the error to end its stream with.</summary>
+    private async Task<JsonObject?> TryStoreAsync(Turn turn, JsonObject response, CancellationToken cancellationToken)
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(PersistAfterAbortBudget);
         try
         {
             await SaveAsync(turn.ToStored(response), budget.Token);
-            return true;
+            return null;
+        }
+        catch (PreviousResponseGoneException e)
+        {
+            Log.StoreFailed(_logger, turn.Id, e);
+            return ResponseObjects.Error("previous_response_not_found",
+                $"Previous response with id '{e.PreviousResponseId}' was deleted before this response could be stored, so it was not completed.");
         }
         catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException)
         {
             Log.StoreFailed(_logger, turn.Id, e);
-            return false;
+            return ResponseObjects.Error("storage_unavailable", "The response could not be stored, so it was not completed. Please try again.");
         }
     }
 }

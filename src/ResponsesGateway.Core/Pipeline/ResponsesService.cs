@@ -48,7 +48,7 @@ public sealed partial class ResponsesService
         _time = time;
         _logger = logger;
         _upstreams = new UpstreamCaller(_options, time, logger);
-        _chains = new ChainResolver(store, new ChainCache((long)_options.ChainCacheMegabytes * 1024 * 1024));
+        _chains = new ChainResolver(store, new ChainCache((long)_options.ChainCacheMegabytes * 1024 * 1024), _options.MaxChainBytes);
     }
 
     /// <summary>Non-streaming create: returns the final Response object, stored first when <c>store</c> is true.</summary>
@@ -68,6 +68,12 @@ public sealed partial class ResponsesService
             {
                 Log.StoreFailed(_logger, turn.Id, e);
                 throw GatewayErrors.StorageUnavailable();
+            }
+            catch (PreviousResponseGoneException e)
+            {
+                // The parent was deleted while the upstream answered: the turn is not stored, so it is not returned.
+                Log.StoreFailed(_logger, turn.Id, e);
+                throw GatewayErrors.PreviousResponseNotFound(e.PreviousResponseId);
             }
         }
         Log.Finished(_logger, turn.Id, (string?)response["status"] ?? "");
@@ -181,6 +187,10 @@ public sealed partial class ResponsesService
             {
                 Log.StoreFailed(_logger, previousId, e);
                 throw GatewayErrors.StorageUnavailable();
+            }
+            catch (ChainTooLargeException)
+            {
+                throw GatewayErrors.ChainTooLarge(previousId, _options.MaxChainBytes);
             }
             if (chain is null)
             {

@@ -14,7 +14,8 @@ internal static class ResponsePayload
     /// <summary>Raw bytes per binary property; below the 64 KiB limit.</summary>
     public const int ChunkBytes = 60 * 1024;
 
-    public static byte[] Encode(JsonObject response, JsonArray inputItems)
+    /// <summary>The compressed document; <paramref name="plainBytes"/> is its size before compression.</summary>
+    public static byte[] Encode(JsonObject response, JsonArray inputItems, out long plainBytes)
     {
         using var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
@@ -26,6 +27,8 @@ internal static class ResponsePayload
             writer.WritePropertyName("input");
             inputItems.WriteTo(writer);
             writer.WriteEndObject();
+            writer.Flush();
+            plainBytes = writer.BytesCommitted;
         }
         return buffer.ToArray();
     }

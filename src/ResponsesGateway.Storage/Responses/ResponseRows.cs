@@ -1,6 +1,6 @@
 using System.Globalization;
+using Azure.Data.Tables;
 using ResponsesGateway.Core.Ids;
-using ResponsesGateway.Storage.Tables;
 
 namespace ResponsesGateway.Storage.Responses;
 
@@ -11,6 +11,8 @@ namespace ResponsesGateway.Storage.Responses;
 /// <item>Head row, RowKey = the response id: owner, parent, status, model, created_at, deleted flag, and the first
 /// payload chunks. It is written last and is the commit marker: a turn without its head row does not exist.</item>
 /// <item>Continuation rows, RowKey = id + <c>~0001</c>…: further payload chunks of a large turn.</item>
+/// <item>A child's head row is written in one transaction with a merge into its parent's head row (see
+/// <see cref="ChildWrittenAt"/>), so a child and the removal of its parent exclude each other.</item>
 /// </list>
 /// </summary>
 internal static class ResponseRows
@@ -22,6 +24,12 @@ internal static class ResponseRows
     public const string CreatedAt = "CreatedAt";
     public const string Deleted = "Deleted";
     public const string Continuations = "Continuations";
+
+    /// <summary>The turn's document before compression: what decoding it costs, known before decoding.</summary>
+    public const string PlainBytes = "PlainBytes";
+
+    /// <summary>Merged into a parent's head row with each child: changes its ETag, which a delete conditions on.</summary>
+    public const string ChildWrittenAt = "ChildWrittenAt";
     public const string ChunkPrefix = "P";
 
     /// <summary>Payload chunks per row: 10 × 60 KiB keeps a row under 1 MiB even after base64 on the wire.</summary>
@@ -64,6 +72,9 @@ internal static class ResponseRows
         }
     }
 
-    /// <summary>An OData string literal: single quotes doubled.</summary>
-    public static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+    public static long ContinuationCount(TableEntity head) => head.GetInt64(Continuations) ?? 0;
+
+    /// <summary>The filter of every continuation row of <paramref name="responseId"/>: a row-key range, no scan.</summary>
+    public static string ContinuationsOf(string partition, string responseId) => TableClient.CreateQueryFilter(
+        $"PartitionKey eq {partition} and RowKey gt {responseId + ContinuationSeparator} and RowKey lt {responseId + (char)(ContinuationSeparator + 1)}");
 }

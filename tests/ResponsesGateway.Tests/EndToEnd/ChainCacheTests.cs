@@ -3,10 +3,10 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using ResponsesGateway.Core.Options;
 using ResponsesGateway.Core.Pipeline;
-using ResponsesGateway.Storage.Tables;
 using ResponsesGateway.Tests.Infrastructure;
 using static ResponsesGateway.Tests.Infrastructure.GatewayHttp;
 
