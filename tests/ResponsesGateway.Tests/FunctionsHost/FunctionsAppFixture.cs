@@ -9,7 +9,7 @@ namespace ResponsesGateway.Tests.FunctionsHost;
 /// <summary>
 /// The Functions app as it runs for real: the built ResponsesGateway.Functions worker under the stand-in host, on a
 /// real Azurite and the mock upstream. Its settings are local.settings.sample.json's <c>Values</c>, as Core Tools
-/// would pass them, with only the addresses, the keys and two test values changed.
+/// would pass them, with only the addresses, the keys and the keep-alive interval changed.
 /// </summary>
 public sealed class FunctionsAppFixture : IAsyncLifetime
 {
@@ -21,6 +21,9 @@ public sealed class FunctionsAppFixture : IAsyncLifetime
     public MockUpstreamServer Mock { get; private set; } = null!;
 
     public FunctionsHostStandIn Host { get; private set; } = null!;
+
+    /// <summary>The worker's table, for a test that puts rows in it the way the store does.</summary>
+    public string TableName { get; } = "f" + Guid.NewGuid().ToString("N")[..20];
 
     public static string AppDirectory =>
         typeof(FunctionsAppFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "FunctionsAppDirectory").Value!;
@@ -34,15 +37,13 @@ public sealed class FunctionsAppFixture : IAsyncLifetime
         var settings = sample["Values"]!.AsObject().ToDictionary(p => p.Key, p => (string?)p.Value ?? "");
         settings["AzureWebJobsStorage"] = Azurite.ConnectionString;
         settings["Storage__ConnectionString"] = Azurite.ConnectionString;
-        settings["Storage__TableName"] = "f" + Guid.NewGuid().ToString("N")[..20];
+        settings["Storage__TableName"] = TableName;
         settings["Upstreams__default__BaseUrl"] = Mock.BaseUrl.ToString();
         settings.Remove("Gateway__ApiKeys__default");
         settings["Gateway__ApiKeys__tenant-a"] = KeyA;
         settings["Gateway__ApiKeys__tenant-b"] = KeyB;
-        // A keep-alive comment within a short stall, and a retention under which every stored chain has expired
-        // (the sweep runs only when a test invokes the timer).
+        // A keep-alive comment within a short stall.
         settings["Gateway__KeepAliveSeconds"] = "1";
-        settings["Storage__RetentionDays"] = "0";
         settings["Logging__LogLevel__Default"] = "Warning";
 
         Host = await FunctionsHostStandIn.StartAsync(AppDirectory, settings);

@@ -245,24 +245,44 @@ public sealed class FunctionsAppTests(FunctionsAppFixture app)
     }
 
     [Fact]
-    public async Task RetentionTimer_SweepsAnExpiredChain()
+    public async Task RetentionTimer_SweepsAnExpiredChain_AndKeepsARecentOne()
     {
         using var client = app.CreateClient();
-        var (status, created) = await PostAsync(client, "/v1/responses", """{"model":"mock-model","input":"expires"}""");
+        var (status, created) = await PostAsync(client, "/v1/responses", """{"model":"mock-model","input":"recent"}""");
         Assert.Equal(200, status);
-        var id = (string)created["id"]!;
-        using (var before = await client.GetAsync($"/v1/responses/{id}"))
+        var recent = (string)created["id"]!;
+
+        // A chain 40 days old (retention: 30), written into the worker's table by the store itself.
+        var store = new ResponsesGateway.Storage.Responses.TableResponseStore(
+            new Azure.Data.Tables.TableClient(app.Azurite.ConnectionString, app.TableName),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ResponsesGateway.Storage.Responses.TableResponseStore>.Instance);
+        var old = Core.Ids.ResponseIds.NewRoot();
+        await store.SaveAsync(new Core.Storage.StoredResponse
+        {
+            Id = old,
+            Owner = "tenant-a",
+            Status = "completed",
+            Model = "mock-model",
+            CreatedAt = DateTimeOffset.UtcNow.AddDays(-40).ToUnixTimeSeconds(),
+            Response = new JsonObject { ["id"] = old, ["object"] = "response", ["status"] = "completed", ["output"] = new JsonArray() },
+            InputItems = [new JsonObject { ["type"] = "message", ["role"] = "user", ["content"] = "old" }],
+        }, CancellationToken.None);
+        using (var before = await client.GetAsync($"/v1/responses/{old}"))
         {
             Assert.Equal(200, (int)before.StatusCode);
         }
 
-        // Retention is 0 days here: once the turn is older than "now", the sweep removes it.
-        await Task.Delay(50);
         var result = await app.Host.InvokeTimerAsync("RetentionSweep");
         Assert.True(result.Result.Status == Rpc.StatusResult.Types.Status.Success, $"{result.Result.Exception?.Message}\n{app.Host.Diagnostics}");
 
-        using var after = await client.GetAsync($"/v1/responses/{id}");
-        Assert.Equal(404, (int)after.StatusCode);
-        AssertError(await ReadObjectAsync(after), null, null);
+        using (var after = await client.GetAsync($"/v1/responses/{old}"))
+        {
+            Assert.Equal(404, (int)after.StatusCode);
+            AssertError(await ReadObjectAsync(after), null, null);
+        }
+        using (var kept = await client.GetAsync($"/v1/responses/{recent}"))
+        {
+            Assert.Equal(200, (int)kept.StatusCode);
+        }
     }
 }
