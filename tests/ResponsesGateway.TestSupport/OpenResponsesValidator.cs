@@ -14,8 +14,8 @@ namespace ResponsesGateway.TestSupport;
 /// gateway speaks the OpenAI wire the official SDKs parse, which the open document names differently or not at all:
 /// 1. <c>response.reasoning_text.delta</c>/<c>.done</c> (OpenAI's names) are validated against the document's
 ///    <c>response.reasoning.delta</c>/<c>.done</c> schemas, whose fields are the same;
-/// 2. OpenAI's custom tools are outside the document (it defines function tools only): a <c>custom</c> tool in
-///    <c>tools</c>, a <c>custom_tool_call</c> item in <c>output</c>, and the events that carry such an item or its
+/// 2. OpenAI's other tool types are outside the document (it defines function tools only): a tool in <c>tools</c>
+///    that is not a <c>function</c> (<c>custom</c>, <c>namespace</c>, <c>web_search</c>, ...), a <c>custom_tool_call</c> item in <c>output</c>, and the events that carry such an item or its
 ///    input (<c>response.custom_tool_call_input.*</c>) are left out here; <see cref="SchemaValidator"/> checks them
 ///    against OpenAI's schema. Any other type the document lacks fails;
 /// 3. a <c>json_schema</c> text format's <c>schema</c> is validated as null: the document types it
@@ -93,7 +93,7 @@ public static class OpenResponsesValidator
     {
         if (response["tools"] is JsonArray tools)
         {
-            foreach (var tool in tools.Where(t => (string?)t?["type"] == "custom").ToList())
+            foreach (var tool in tools.Where(t => (string?)t?["type"] != "function").ToList())
             {
                 tools.Remove(tool);
             }

@@ -85,6 +85,17 @@ public static class ResponseObjects
             var usable = echoed is not null && (name is not ("presence_penalty" or "frequency_penalty") || echoed.GetValueKind() == JsonValueKind.Number);
             response[name] = usable ? echoed!.DeepClone() : fallback?.DeepClone();
         }
+        // A client's reasoning config echoed as sent ({"summary":"auto"}) still carries both fields.
+        if (response["reasoning"] is JsonObject reasoning)
+        {
+            foreach (var name in ReasoningFields)
+            {
+                if (!reasoning.ContainsKey(name))
+                {
+                    reasoning[name] = null;
+                }
+            }
+        }
         foreach (var tool in (response["tools"] as JsonArray ?? []).OfType<JsonObject>())
         {
             if ((string?)tool["type"] != "function")
@@ -150,6 +161,8 @@ public static class ResponseObjects
 
     /// <summary>What <c>FunctionTool</c> requires besides <c>type</c> and <c>name</c>; each nullable.</summary>
     private static readonly string[] FunctionToolFields = ["description", "parameters", "strict"];
+
+    private static readonly string[] ReasoningFields = ["effort", "summary"];
 
     private static JsonObject EchoText(JsonObject body)
     {
