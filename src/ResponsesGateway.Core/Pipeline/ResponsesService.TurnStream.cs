@@ -109,7 +109,11 @@ public sealed partial class ResponsesService
             try
             {
                 // Dense from 0 whatever the upstream sent: the gateway owns the numbering of the stream the client sees.
-                await sink.WriteAsync(evt, _sequence++, _closingToken ?? cancellationToken);
+                // A write asked for after the time ran out sends nothing, so it must not spend a number: the closing
+                // events and the terminal event that follow would leave a gap.
+                var token = _closingToken ?? cancellationToken;
+                token.ThrowIfCancellationRequested();
+                await sink.WriteAsync(evt, _sequence++, token);
             }
             catch (ClientDisconnectedException)
             {

@@ -66,7 +66,12 @@ internal sealed class SseResponseWriter : IResponseEventSink, IAsyncDisposable
     {
         try
         {
-            await _lock.WaitAsync(cancellationToken);
+            // A free lock is taken even when the token has just been cancelled: the pipeline checked the token before
+            // numbering this event, so an event it numbered is sent (or the client is gone), never silently dropped.
+            if (!_lock.Wait(0))
+            {
+                await _lock.WaitAsync(cancellationToken);
+            }
         }
         catch (OperationCanceledException e) when (_context.RequestAborted.IsCancellationRequested)
         {

@@ -42,9 +42,12 @@ internal sealed class ChatGateway
     public async Task<List<JsonObject>> StreamAsync(string requestJson)
     {
         var sink = new ListSink();
-        await _service.StreamAsync(Tenant, CreateResponseRequestParser.Validate(ProtocolJson.ParseObject(requestJson)), sink, CancellationToken.None);
+        await StreamAsync(requestJson, sink);
         return sink.Events;
     }
+
+    public Task StreamAsync(string requestJson, IResponseEventSink sink) =>
+        _service.StreamAsync(Tenant, CreateResponseRequestParser.Validate(ProtocolJson.ParseObject(requestJson)), sink, CancellationToken.None);
 
     public Task<JsonObject> CreateAsync(string requestJson) =>
         CreateAsync(CreateResponseRequestParser.Validate(ProtocolJson.ParseObject(requestJson)));
