@@ -43,6 +43,7 @@ public sealed partial class ResponsesService
                 evt.Remove("response"); // a node has one parent: detach it before the new event takes it
                 evt = new JsonObject { ["type"] = StreamEventTypes.Failed, ["response"] = final };
             }
+            turn.Telemetry.Finished(final);
             await WriteAsync(evt);
             Log.Finished(service._logger, turn.Id, (string?)final["status"] ?? "");
             return true;
@@ -53,6 +54,7 @@ public sealed partial class ResponsesService
         {
             var closing = _tracker.CloseOpenItems();
             var response = Partial(ResponseStatuses.Failed, ResponseObjects.Error(code, message), null);
+            turn.Telemetry.Finished(response);
             if (turn.Request.Store)
             {
                 await service.TryStoreAsync(turn, response, CancellationToken.None);
@@ -82,6 +84,7 @@ public sealed partial class ResponsesService
         {
             _clientGone = true;
             _tracker.CloseOpenItems();
+            turn.Telemetry.Failed("client_disconnected");
             if (turn.Request.Store)
             {
                 await service.TryStoreAsync(turn, Partial(ResponseStatuses.Incomplete, null, "interrupted"), CancellationToken.None);
