@@ -200,6 +200,9 @@ param gatewayUpstreamMaxEventBytes int = 16777216
 @description('Gateway__ChainCacheMegabytes: memory for recently used chain context, so continuing a chain reads one row; 0 turns it off.')
 param gatewayChainCacheMegabytes int = 64
 
+@description('OTEL_EXPORTER_OTLP_ENDPOINT: an OTLP collector that also receives the traces and metrics (Application Insights always does); empty: none.')
+param otlpEndpoint string = ''
+
 @minValue(1)
 @description('Storage__RetentionDays: days a stored response is kept.')
 param storageRetentionDays int = 30
@@ -386,6 +389,10 @@ var gatewaySettings = {
   Storage__NetworkTimeoutSeconds: string(storageNetworkTimeoutSeconds)
   // Storage__SweepIntervalMinutes is not set: only the standalone server reads it; the Functions app sweeps
   // with an hourly timer trigger (src/ResponsesGateway.Functions/RetentionFunction.cs).
+
+  // Traces and metrics (docs/observability.md): Application Insights from APPLICATIONINSIGHTS_CONNECTION_STRING in
+  // app/api.bicep, and an OTLP collector as well when this is set (empty: not used).
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint
 }
 
 module api './app/api.bicep' = {
