@@ -71,7 +71,7 @@ public sealed class TelemetrySink : IAsyncDisposable
         if (context.Request.Path.StartsWithSegments("/v2.1/track"))
         {
             // Newline-delimited envelopes: all of them accepted, as ingestion answers (a short count reads as a partial failure).
-            var items = buffer.ToArray().Count(b => b == (byte)'\n') + 1;
+            var items = System.Text.Encoding.UTF8.GetString(buffer.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync($$"""{"itemsReceived":{{items}},"itemsAccepted":{{items}},"errors":[]}""");
         }
