@@ -89,14 +89,14 @@ public sealed class TurnTelemetry : IDisposable
     /// <summary>The final Response object (completed, incomplete or failed), as the client gets it.</summary>
     public void Finished(JsonObject response)
     {
-        var status = (string?)response["status"];
-        _responseModel = (string?)response["model"];
+        var status = Text(response["status"]);
+        _responseModel = Text(response["model"]);
         var usage = response["usage"] as JsonObject;
         var input = Count(usage?["input_tokens"]);
         var output = Count(usage?["output_tokens"]);
         if (status == ResponseStatuses.Failed)
         {
-            _errorType ??= (string?)response["error"]?["code"] ?? "failed";
+            _errorType ??= Text((response["error"] as JsonObject)?["code"]) ?? "failed";
         }
         if (_activity is { IsAllDataRequested: true })
         {
@@ -191,14 +191,17 @@ public sealed class TurnTelemetry : IDisposable
         return tags;
     }
 
+    // The Response object comes from the upstream: read it without trusting its shapes (a wrong type is no value).
+    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
     private static long? Count(JsonNode? node) => node is JsonValue v && v.TryGetValue<long>(out var n) && n >= 0 ? n : null;
 
     /// <summary>The conventions' finish reasons from a Responses status: stop, tool_calls, length, content_filter, error.</summary>
     private static string FinishReason(JsonObject response, string? status) => status switch
     {
-        ResponseStatuses.Completed when response["output"] is JsonArray output && output.Any(i => (string?)i?["type"] is "function_call" or "custom_tool_call") => "tool_calls",
+        ResponseStatuses.Completed when response["output"] is JsonArray output && output.Any(i => Text((i as JsonObject)?["type"]) is "function_call" or "custom_tool_call") => "tool_calls",
         ResponseStatuses.Completed => "stop",
-        ResponseStatuses.Incomplete => (string?)response["incomplete_details"]?["reason"] switch
+        ResponseStatuses.Incomplete => Text((response["incomplete_details"] as JsonObject)?["reason"]) switch
         {
             "max_output_tokens" => "length",
             { } reason => reason,
