@@ -10,6 +10,7 @@
 #   --only startup            only the start-up section (about a minute): prints the samples, skips BenchmarkDotNet and
 #                             leaves docs/benchmarks.md alone; --startup-repeats N sets the number of samples (5)
 #   --only chain              only the chain-depth section (about 2 minutes), printed the same way
+#   --only telemetry          telemetry off against on (OTLP to a local sink), interleaved (about 4 minutes), printed
 #   --composite               publish the gateway self-contained with one composite ReadyToRun image of the app and the
 #                             framework (less JIT at start; about 3 minutes of crossgen2 on 2 cores, 136 MB)
 # The gateway is published as it ships (ReadyToRun, framework-dependent, linux-x64, as scripts/start.sh runs it), with
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
     --quick) quick="--quick" ;;
     --no-bdn) bdn=0 ;;
     --head) head=1 ;;
-    --only) only=${2:-}; shift; [ "$only" = startup ] || [ "$only" = chain ] || { echo "--only: the sections that run alone are startup and chain" >&2; exit 2; } ;;
+    --only) only=${2:-}; shift; [ "$only" = startup ] || [ "$only" = chain ] || [ "$only" = telemetry ] || { echo "--only: the sections that run alone are startup, chain and telemetry" >&2; exit 2; } ;;
     --startup-repeats) repeats=${2:-}; shift ;;
     --composite) composite=1 ;;
     *) echo "unknown option $1 (use --quick, --no-bdn, --head, --only startup|chain, --startup-repeats N, --composite)" >&2; exit 2 ;;

@@ -235,6 +235,9 @@ param gatewayCompactionPrompt string = ''
 @description('Gateway__MaxChainBytes: largest expanded history of one request (the stored turns from the root to previous_response_id); a larger one is a 400.')
 param gatewayMaxChainBytes int = 67108864
 
+@description('OTEL_EXPORTER_OTLP_ENDPOINT: an OTLP collector that also receives the traces and metrics (Application Insights always does); empty: none.')
+param otlpEndpoint string = ''
+
 @minValue(1)
 @description('Storage__RetentionDays: days a stored response is kept.')
 param storageRetentionDays int = 30
@@ -430,6 +433,10 @@ var gatewaySettings = {
   Storage__NetworkTimeoutSeconds: string(storageNetworkTimeoutSeconds)
   // Storage__SweepIntervalMinutes is not set: only the standalone server reads it; the Functions app sweeps
   // with an hourly timer trigger (src/ResponsesGateway.Functions/RetentionFunction.cs).
+
+  // Traces and metrics (docs/observability.md): Application Insights from APPLICATIONINSIGHTS_CONNECTION_STRING in
+  // app/api.bicep, and an OTLP collector as well when this is set (empty: not used).
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint
 }
 
 module api './app/api.bicep' = {

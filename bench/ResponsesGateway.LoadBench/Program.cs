@@ -93,6 +93,69 @@ try
         log.WriteLine($"gateway / mock first 200: {Load.Median(first) / Load.Median(mockFirst):0.00}; CPU: {Load.Median(cpu) / Load.Median(mockCpu):0.00}");
         return 0;
     }
+    if (options.Only == "telemetry")
+    {
+        // Telemetry off against on (OTLP/HTTP to a local sink that accepts and drops), same run, interleaved
+        // (./bench/run.sh --only telemetry): printed, no document.
+        // Logs each export (path and bytes) to its log file, bench/.out/logs/otlp-sink*.
+        const string SinkScript = "require('http').createServer((q,s)=>{let n=0;q.on('data',c=>n+=c.length);q.on('end',()=>{console.log(q.url+' '+n);s.writeHead(200,{'content-type':'application/x-protobuf'});s.end();});}).listen(+process.argv[process.argv.length-1],'127.0.0.1')";
+        var sink = Start("otlp-sink", "node", port => ["-e", SinkScript, port.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>());
+        var onEnv = GatewayEnv("benchtelon", "Warning");
+        onEnv["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{sink.Port}";
+        onEnv["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+        var gwOff = Start("gateway-telemetry-off", serverExe, GatewayArgs, GatewayEnv("benchteloff", "Warning"));
+        var gwOn = Start("gateway-telemetry-on", serverExe, GatewayArgs, onEnv);
+        await Task.WhenAll(new[] { sink, gwOff, gwOn }.Select(p => p.WaitForPortAsync(TimeSpan.FromSeconds(60))));
+        Dictionary<string, string> key = new() { ["Authorization"] = "Bearer " + ApiKey };
+        const string Json = """{"model":"mock-model","input":"Hello!","store":true}""";
+        const string Sse = """{"model":"mock-model","input":"Hello!","stream":true,"store":true}""";
+        var off = new Target("telemetry off", new Uri(gwOff.BaseUrl, "/v1/responses"), Json, key);
+        var on = new Target("telemetry on (OTLP)", new Uri(gwOn.BaseUrl, "/v1/responses"), Json, key);
+        foreach (var t in new[] { off, on })
+        {
+            await Load.TimedAsync(t);
+            await Load.WarmAsync(t, options.Quick ? 1500 : 4000, 8);
+        }
+        var process = new Dictionary<Target, ChildProcess> { [off] = gwOff, [on] = gwOn };
+        var rate = options.Quick ? 200 : 300;
+        var runs = new Dictionary<Target, List<(double P50, double P99, double Cpu)>> { [off] = [], [on] = [] };
+        var bursts = new Dictionary<Target, List<double>> { [off] = [], [on] = [] };
+        for (var round = 0; round < (options.Quick ? 3 : 5); round++)
+        {
+            foreach (var t in round % 2 == 0 ? new[] { off, on } : new[] { on, off })
+            {
+                var cpu0 = process[t].CpuMs();
+                var stats = Load.OpenLoop(t, rate, TimeSpan.FromSeconds(options.Quick ? 6 : 10));
+                var cpu = (process[t].CpuMs() - cpu0) / Math.Max(1, stats.Sent - stats.Errors);
+                runs[t].Add((stats.P50, stats.P99, cpu));
+                log.WriteLine($"[{total.Elapsed:mm\\:ss}] {rate} rps {t.Name,-20} p50 {stats.P50:0.000} p99 {stats.P99:0.000} ms errors {stats.Errors} cpu/req {cpu:0.000} ms");
+                await Task.Delay(1000);
+                // Closed loop, 16 at a time: requests per second the gateway turns around on this box.
+                var n = options.Quick ? 2000 : 4000;
+                var sw = Stopwatch.StartNew();
+                var errors = await Load.WarmAsync(t, n, 16);
+                bursts[t].Add((n - errors) / sw.Elapsed.TotalSeconds);
+                log.WriteLine($"[{total.Elapsed:mm\\:ss}] closed loop {t.Name,-20} {bursts[t][^1]:0} req/s ({errors} errors)");
+                await Task.Delay(1000);
+            }
+        }
+        var sse = await MeasureSseAsync(
+        [
+            new Target("SSE telemetry off", new Uri(gwOff.BaseUrl, "/v1/responses"), Sse, key),
+            new Target("SSE telemetry on (OTLP)", new Uri(gwOn.BaseUrl, "/v1/responses"), Sse, key),
+        ], options.Quick ? 300 : 600);
+        log.WriteLine();
+        foreach (var t in new[] { off, on })
+        {
+            log.WriteLine($"{t.Name,-20} JSON store:true at {rate} rps: p50 {Load.Median(runs[t].Select(r => r.P50)):0.000} ms, p99 {Load.Median(runs[t].Select(r => r.P99)):0.000} ms, cpu/req {Load.Median(runs[t].Select(r => r.Cpu)):0.000} ms (medians of {runs[t].Count} runs); closed loop {Load.Median(bursts[t]):0} req/s");
+        }
+        foreach (var s in sse)
+        {
+            log.WriteLine($"{s.Target,-24} first event p50 {s.FirstP50:0.000} p99 {s.FirstP99:0.000}, whole stream p50 {s.TotalP50:0.000} ms ({s.Count} requests)");
+        }
+        log.WriteLine($"OTLP sink CPU: {sink.CpuMs():0} ms (its log lists every export it received)");
+        return 0;
+    }
     var gwFalse = Start("gateway-store-false", serverExe, GatewayArgs, GatewayEnv("benchfalse"));
     var gwTrue = Start("gateway-store-true", serverExe, GatewayArgs, GatewayEnv("benchtrue"));
     var gwQuiet = Start("gateway-store-false-warning-logs", serverExe, GatewayArgs, GatewayEnv("benchquiet", "Warning"));
@@ -692,7 +755,7 @@ namespace ResponsesGateway.LoadBench
                 return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback ?? throw new ArgumentException($"missing {name}");
             }
             var repo = Path.GetFullPath(Arg("--repo"));
-            if (args.Contains("--only") && Arg("--only") is not ("startup" or "chain"))
+            if (args.Contains("--only") && Arg("--only") is not ("startup" or "chain" or "telemetry"))
             {
                 throw new ArgumentException($"--only {Arg("--only")}: the sections that run alone are startup and chain");
             }

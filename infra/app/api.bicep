@@ -118,7 +118,8 @@ var platformSettings = {
   AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
-  // Application Insights with Entra ID ingestion (local auth is disabled on the component).
+  // Application Insights with Entra ID ingestion (local auth is disabled on the component): the host's telemetry, and
+  // the worker's OpenTelemetry traces and metrics (host.json telemetryMode OpenTelemetry; docs/observability.md).
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   // DefaultAzureCredential in the worker picks the user-assigned identity.

@@ -21,6 +21,7 @@ public static class GatewayApp
         });
         builder.Services.AddResponsesGateway(builder.Configuration);
         builder.Services.AddRetentionSweepService();
+        builder.Services.AddGatewayTelemetry(builder.Configuration);
         services?.Invoke(builder.Services);
         var app = builder.Build();
         // WebSocket mode: the server pings a socket idle for KeepAliveSeconds and drops it when no pong comes back.

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ResponsesGateway.Core.Auth;
 using ResponsesGateway.Core.Requests;
+using ResponsesGateway.Core.Telemetry;
 using ResponsesGateway.Core.Upstreams;
 
 namespace ResponsesGateway.Core.Pipeline;
@@ -21,8 +22,17 @@ public sealed partial class ResponsesService
     private async Task<JsonObject> CallOnceAsync(Tenant tenant, CreateResponseRequest request,
         Func<IUpstream, UpstreamRequest, CancellationToken, ValueTask<JsonObject>> call, CancellationToken cancellationToken)
     {
-        var turn = await PrepareAsync(tenant, request, cancellationToken);
-        using var timeout = LinkedTimeout(cancellationToken);
-        return await BeforeFirstByteAsync(turn, token => _upstreams.CallAsync(turn.Route, turn.UpstreamRequest, call, token), timeout.Token, cancellationToken);
+        // Traced like a turn (routing, attempts, chain read), though no Response comes of it.
+        using var telemetry = TurnTelemetry.Start(tenant, request);
+        try
+        {
+            var turn = await PrepareAsync(tenant, request, telemetry, cancellationToken);
+            using var timeout = LinkedTimeout(cancellationToken);
+            return await BeforeFirstByteAsync(turn, token => _upstreams.CallAsync(turn.Route, turn.UpstreamRequest, call, token, telemetry), timeout.Token, cancellationToken);
+        }
+        catch (Exception e) when (telemetry.Failed(e))
+        {
+            throw;
+        }
     }
 }

@@ -43,6 +43,7 @@ public sealed partial class ResponsesService
                 evt = new JsonObject { ["type"] = StreamEventTypes.Failed, ["response"] = final };
             }
             turn.EndOnConnection(final);
+            turn.Telemetry.Finished(final);
             await WriteAsync(evt);
             Log.Finished(service._logger, turn.Id, (string?)final["status"] ?? "");
             return true;
@@ -54,6 +55,7 @@ public sealed partial class ResponsesService
             var closing = _tracker.CloseOpenItems();
             var response = Partial(ResponseStatuses.Failed, ResponseObjects.Error(code, message), null);
             turn.EndOnConnection(response);
+            turn.Telemetry.Finished(response);
             if (turn.Request.Store)
             {
                 await service.TryStoreAsync(turn, response, CancellationToken.None);
@@ -83,6 +85,7 @@ public sealed partial class ResponsesService
         {
             _clientGone = true;
             _tracker.CloseOpenItems();
+            turn.Telemetry.Failed("client_disconnected");
             if (turn.Request.Store)
             {
                 await service.TryStoreAsync(turn, Partial(ResponseStatuses.Incomplete, null, "interrupted"), CancellationToken.None);

@@ -10,6 +10,7 @@ using ResponsesGateway.Core.Resilience;
 using ResponsesGateway.Core.Responses;
 using ResponsesGateway.Core.Routing;
 using ResponsesGateway.Core.Storage;
+using ResponsesGateway.Core.Telemetry;
 using ResponsesGateway.Core.Upstreams;
 using ResponsesGateway.Protocol.Streaming;
 
@@ -54,10 +55,24 @@ public sealed partial class ResponsesService
     /// <summary>Non-streaming create: returns the final Response object, stored first when <c>store</c> is true.</summary>
     public async Task<JsonObject> CreateAsync(Tenant tenant, CreateResponseRequest request, CancellationToken cancellationToken)
     {
-        var turn = await PrepareAsync(tenant, request, cancellationToken);
+        using var telemetry = TurnTelemetry.Start(tenant, request);
+        try
+        {
+            return await CreateCoreAsync(tenant, request, telemetry, cancellationToken);
+        }
+        catch (Exception e) when (telemetry.Failed(e))
+        {
+            throw;
+        }
+    }
+
+    private async Task<JsonObject> CreateCoreAsync(Tenant tenant, CreateResponseRequest request, TurnTelemetry telemetry, CancellationToken cancellationToken)
+    {
+        var turn = await PrepareAsync(tenant, request, telemetry, cancellationToken);
         using var timeout = LinkedTimeout(cancellationToken);
-        var response = await BeforeFirstByteAsync(turn, token => _upstreams.CreateAsync(turn.Route, turn.UpstreamRequest, token), timeout.Token, cancellationToken);
+        var response = await BeforeFirstByteAsync(turn, token => _upstreams.CreateAsync(turn.Route, turn.UpstreamRequest, token, telemetry), timeout.Token, cancellationToken);
         ResponseObjects.ApplyGatewayEcho(response, turn.Id, turn.CreatedAt, request);
+        telemetry.Finished(response);
         if (request.Store)
         {
             try
@@ -94,10 +109,24 @@ public sealed partial class ResponsesService
     /// </summary>
     public async Task StreamAsync(Tenant tenant, CreateResponseRequest request, IResponseEventSink sink, ConnectionChains? connection, CancellationToken cancellationToken)
     {
-        var turn = await PrepareAsync(tenant, request, cancellationToken, connection);
+        using var telemetry = TurnTelemetry.Start(tenant, request);
+        try
+        {
+            await StreamCoreAsync(tenant, request, sink, connection, telemetry, cancellationToken);
+        }
+        catch (Exception e) when (telemetry.Failed(e))
+        {
+            throw;
+        }
+    }
+
+    private async Task StreamCoreAsync(Tenant tenant, CreateResponseRequest request, IResponseEventSink sink, ConnectionChains? connection, TurnTelemetry telemetry, CancellationToken cancellationToken)
+    {
+        var turn = await PrepareAsync(tenant, request, telemetry, cancellationToken, connection);
         using var timeout = LinkedTimeout(cancellationToken);
         var stream = new TurnStream(this, turn, sink, timeout.Token, cancellationToken);
-        var opened = await BeforeFirstByteAsync(turn, token => _upstreams.OpenStreamAsync(turn.Route, turn.UpstreamRequest, token), timeout.Token, cancellationToken);
+        var opened = await BeforeFirstByteAsync(turn, token => _upstreams.OpenStreamAsync(turn.Route, turn.UpstreamRequest, token, telemetry), timeout.Token, cancellationToken);
+        telemetry.FirstEvent();
 
         await using var _ = opened;
         var events = opened.Events;
@@ -163,7 +192,7 @@ public sealed partial class ResponsesService
         }
     }
 
-    private async Task<Turn> PrepareAsync(Tenant tenant, CreateResponseRequest request, CancellationToken cancellationToken, ConnectionChains? connection = null)
+    private async Task<Turn> PrepareAsync(Tenant tenant, CreateResponseRequest request, TurnTelemetry telemetry, CancellationToken cancellationToken, ConnectionChains? connection = null)
     {
         var route = _router.Resolve(request.Model);
         List<byte[]>? chain = null;
@@ -201,7 +230,8 @@ public sealed partial class ResponsesService
         var createdAt = _time.GetUtcNow().ToUnixTimeSeconds();
         var body = BuildUpstreamBody(request, chain, route.UpstreamModel);
         Log.Creating(_logger, id, tenant.Name, route.Upstream.Name, request.Stream, request.Store, chain?.Count ?? 0);
-        return new Turn(tenant, request, route, id, createdAt, new UpstreamRequest(body, request, id, createdAt), ChainHistory.WithIds(request.Input))
+        telemetry.Routed(route, id, chain?.Count ?? 0);
+        return new Turn(tenant, request, route, id, createdAt, new UpstreamRequest(body, request, id, createdAt), ChainHistory.WithIds(request.Input), telemetry)
         {
             Chain = chain,
             Connection = connection,
@@ -275,7 +305,7 @@ public sealed partial class ResponsesService
     private long Now() => _time.GetUtcNow().ToUnixTimeSeconds();
 
     /// <summary>Everything about one create call that the steps share.</summary>
-    private sealed record Turn(Tenant Tenant, CreateResponseRequest Request, ModelRoute Route, string Id, long CreatedAt, UpstreamRequest UpstreamRequest, JsonArray StoredInput)
+    private sealed record Turn(Tenant Tenant, CreateResponseRequest Request, ModelRoute Route, string Id, long CreatedAt, UpstreamRequest UpstreamRequest, JsonArray StoredInput, TurnTelemetry Telemetry)
     {
         /// <summary>The contexts of the turns this one continues, oldest first; null for a new chain.</summary>
         public List<byte[]>? Chain { get; init; }

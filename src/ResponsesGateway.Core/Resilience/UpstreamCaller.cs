@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Polly;
 using ResponsesGateway.Core.Options;
 using ResponsesGateway.Core.Routing;
+using ResponsesGateway.Core.Telemetry;
 using ResponsesGateway.Core.Upstreams;
 
 namespace ResponsesGateway.Core.Resilience;
@@ -18,32 +19,34 @@ internal sealed partial class UpstreamCaller(GatewayOptions options, TimeProvide
     private readonly ResiliencePipeline _retry = UpstreamRetryPipeline.Build(options, time, logger);
 
     /// <summary>Non-streaming call. Throws <see cref="UpstreamCallFailedException"/> when every attempt failed.</summary>
-    public Task<JsonObject> CreateAsync(ModelRoute route, UpstreamRequest request, CancellationToken cancellationToken) =>
-        CallAsync(route, request, static (upstream, req, ct) => new ValueTask<JsonObject>(upstream.CreateAsync(req, ct)), cancellationToken);
+    public Task<JsonObject> CreateAsync(ModelRoute route, UpstreamRequest request, CancellationToken cancellationToken, TurnTelemetry? telemetry = null) =>
+        CallAsync(route, request, static (upstream, req, ct) => new ValueTask<JsonObject>(upstream.CreateAsync(req, ct)), cancellationToken, telemetry);
 
     /// <summary>
     /// Streaming call, up to and including its first event. Throws <see cref="UpstreamCallFailedException"/> when every
     /// attempt failed; an empty stream counts as a failure of its upstream.
     /// </summary>
-    public Task<OpenedStream> OpenStreamAsync(ModelRoute route, UpstreamRequest request, CancellationToken cancellationToken) =>
-        CallAsync(route, request, OpenOnceAsync, cancellationToken);
+    public Task<OpenedStream> OpenStreamAsync(ModelRoute route, UpstreamRequest request, CancellationToken cancellationToken, TurnTelemetry? telemetry = null) =>
+        CallAsync(route, request, OpenOnceAsync, cancellationToken, telemetry);
 
     /// <summary>Retries on the route's upstream, then (when allowed) on its fallback with the fallback's model name.</summary>
     internal async Task<T> CallAsync<T>(ModelRoute route, UpstreamRequest request,
-        Func<IUpstream, UpstreamRequest, CancellationToken, ValueTask<T>> attempt, CancellationToken cancellationToken)
+        Func<IUpstream, UpstreamRequest, CancellationToken, ValueTask<T>> attempt, CancellationToken cancellationToken, TurnTelemetry? telemetry = null)
     {
         // Copied before the first attempt: an upstream adapter may adjust the body it sends (stream flag, include).
         var fallbackRequest = FallbackRequest(route, request);
         try
         {
-            return await RetryAsync(route.Upstream, request, attempt, cancellationToken);
+            return await RetryAsync(route, fallback: false, request, attempt, cancellationToken);
         }
         catch (UpstreamException e) when (route.Fallback is { } fallback && UpstreamFailures.AllowsFallback(e))
         {
             Log.FallingBack(logger, route.Upstream.Name, fallback.Upstream.Name, request.ResponseId, e.Failure, e.StatusCode);
+            UpstreamTelemetry.FallingBack(route, fallback, e);
+            telemetry?.FellBack(fallback);
             try
             {
-                return await RetryAsync(fallback.Upstream, fallbackRequest!, attempt, cancellationToken);
+                return await RetryAsync(fallback, fallback: true, fallbackRequest!, attempt, cancellationToken);
             }
             catch (UpstreamException last)
             {
@@ -75,17 +78,17 @@ internal sealed partial class UpstreamCaller(GatewayOptions options, TimeProvide
         }
     }
 
-    private async Task<T> RetryAsync<T>(IUpstream upstream, UpstreamRequest request,
+    private async Task<T> RetryAsync<T>(ModelRoute route, bool fallback, UpstreamRequest request,
         Func<IUpstream, UpstreamRequest, CancellationToken, ValueTask<T>> attempt, CancellationToken cancellationToken)
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(UpstreamRetryPipeline.UpstreamName, upstream.Name);
+        context.Properties.Set(UpstreamRetryPipeline.UpstreamName, route.Upstream.Name);
         context.Properties.Set(UpstreamRetryPipeline.ResponseId, request.ResponseId);
         try
         {
             return await _retry.ExecuteAsync(
-                static (ctx, state) => state.attempt(state.upstream, state.request, ctx.CancellationToken),
-                context, (upstream, request, attempt));
+                static (ctx, state) => state.attempts.RunAsync(state.attempt, state.request, ctx.CancellationToken),
+                context, (attempts: new UpstreamAttempts(route, fallback), request, attempt));
         }
         finally
         {

@@ -43,11 +43,11 @@ public sealed class UpstreamRouter
         {
             if (renames.TryGetValue(model, out var renamed))
             {
-                return new ModelRoute(registration.Upstream, renamed) { Fallback = FallbackRoute(registration, model) };
+                return new ModelRoute(registration.Upstream, renamed) { Fallback = FallbackRoute(registration, model), Kind = KindOf(registration) };
             }
             if (patterns.Any(p => Matches(p, model)))
             {
-                return new ModelRoute(registration.Upstream, model) { Fallback = FallbackRoute(registration, model) };
+                return new ModelRoute(registration.Upstream, model) { Fallback = FallbackRoute(registration, model), Kind = KindOf(registration) };
             }
         }
         throw GatewayErrors.ModelNotFound(model);
@@ -59,8 +59,10 @@ public sealed class UpstreamRouter
         {
             return null;
         }
-        return new ModelRoute(fallback.Registration.Upstream, fallback.Renames.TryGetValue(model, out var renamed) ? renamed : model);
+        return new ModelRoute(fallback.Registration.Upstream, fallback.Renames.TryGetValue(model, out var renamed) ? renamed : model) { Kind = KindOf(fallback.Registration) };
     }
+
+    private static string KindOf(UpstreamRegistration registration) => registration.Options.Kind.ToLowerInvariant();
 
     // Configuration keys are case-insensitive, so upstream names are too.
     private (UpstreamRegistration Registration, string[] Patterns, Dictionary<string, string> Renames)? FindRoute(string name) =>

@@ -51,6 +51,7 @@ public static class GatewayServiceCollectionExtensions
             return new UpstreamRouter(registrations);
         });
         services.AddTableResponseStore();
+        services.AddResponseStoreTelemetry();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<TenantRequestLimiter>();
         services.AddSingleton<GatewayShutdown>();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using ResponsesGateway.Core.Auth;
 using ResponsesGateway.Core.Errors;
 using ResponsesGateway.Core.Options;
+using ResponsesGateway.Core.Telemetry;
 
 namespace ResponsesGateway.Http.Limits;
 
@@ -45,6 +46,7 @@ public sealed class TenantRequestLimiter : IDisposable
         if (slot is { IsAcquired: false })
         {
             slot.Dispose();
+            GatewayMetrics.Rejected(tenant.Name, "concurrency");
             throw GatewayErrors.RateLimited($"concurrent requests: limit {_maxConcurrent}", ConcurrencyRetryAfterSeconds);
         }
         var token = _rate?.AttemptAcquire(tenant.Name);
@@ -53,6 +55,7 @@ public sealed class TenantRequestLimiter : IDisposable
             var retryAfter = token.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;
             token.Dispose();
             slot?.Dispose();
+            GatewayMetrics.Rejected(tenant.Name, "rate");
             throw GatewayErrors.RateLimited($"requests per min (RPM): limit {_perMinute}", Math.Max(1, retryAfter));
         }
         return new Permit(slot, token);
