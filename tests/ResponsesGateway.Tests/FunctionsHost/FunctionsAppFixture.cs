@@ -33,25 +33,46 @@ public sealed class FunctionsAppFixture : IAsyncLifetime
         Azurite = await AzuriteServer.StartAsync();
         Mock = await MockUpstreamServer.StartAsync();
 
-        var sample = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepositoryRoot.Path, "local.settings.sample.json")))!;
+        Host = await StartHostAsync();
+    }
+
+    /// <summary>Another worker under its own stand-in host, on the same Azurite, table and mock, with extra settings.</summary>
+    public Task<FunctionsHostStandIn> StartHostAsync(IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var settings = SampleSettings(Azurite.ConnectionString, TableName, Mock.BaseUrl);
+        // A keep-alive comment within a short stall.
+        settings["Gateway__KeepAliveSeconds"] = "1";
+        foreach (var (name, value) in extra ?? new Dictionary<string, string>())
+        {
+            settings[name] = value;
+        }
+        return FunctionsHostStandIn.StartAsync(AppDirectory, settings);
+    }
+
+    /// <summary>
+    /// local.settings.sample.json's <c>Values</c>, as Core Tools passes them to the worker, with the storage, the
+    /// upstream and the two test tenants' keys put in.
+    /// </summary>
+    public static Dictionary<string, string> SampleSettings(string storageConnectionString, string tableName, Uri upstream)
+    {
+        var sample = JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "local.settings.sample.json")))!;
         var settings = sample["Values"]!.AsObject().ToDictionary(p => p.Key, p => (string?)p.Value ?? "");
-        settings["AzureWebJobsStorage"] = Azurite.ConnectionString;
-        settings["Storage__ConnectionString"] = Azurite.ConnectionString;
-        settings["Storage__TableName"] = TableName;
-        settings["Upstreams__default__BaseUrl"] = Mock.BaseUrl.ToString();
+        settings["AzureWebJobsStorage"] = storageConnectionString;
+        settings["Storage__ConnectionString"] = storageConnectionString;
+        settings["Storage__TableName"] = tableName;
+        settings["Upstreams__default__BaseUrl"] = upstream.ToString();
         settings.Remove("Gateway__ApiKeys__default");
         settings["Gateway__ApiKeys__tenant-a"] = KeyA;
         settings["Gateway__ApiKeys__tenant-b"] = KeyB;
-        // A keep-alive comment within a short stall.
-        settings["Gateway__KeepAliveSeconds"] = "1";
         settings["Logging__LogLevel__Default"] = "Warning";
-
-        Host = await FunctionsHostStandIn.StartAsync(AppDirectory, settings);
+        return settings;
     }
 
-    public HttpClient CreateClient(string? key = KeyA)
+    public HttpClient CreateClient(string? key = KeyA) => CreateClient(Host, key);
+
+    public static HttpClient CreateClient(FunctionsHostStandIn host, string? key = KeyA)
     {
-        var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = Host.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = host.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
         if (key is not null)
         {
             client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);

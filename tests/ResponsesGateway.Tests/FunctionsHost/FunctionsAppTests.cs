@@ -122,6 +122,52 @@ public sealed class FunctionsAppTests(FunctionsAppFixture app)
     }
 
     [Fact]
+    public async Task WorkerTerminate_DrainsThenEndsAStalledStreamWithResponseFailed_StoredFailed()
+    {
+        // Scale-in or a deployment: the host sends WorkerTerminate. The worker's own host stops, the gateway's drain
+        // runs (1 s here), and the open stream gets a well-formed end instead of a cut connection.
+        await using var host = await app.StartHostAsync(new Dictionary<string, string> { ["Gateway__ShutdownDrainSeconds"] = "1" });
+        using var client = FunctionsAppFixture.CreateClient(host);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/responses")
+        {
+            Content = Json("""{"model":"mock-stall-60000","input":"long task","stream":true,"store":true}"""),
+        };
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(200, (int)response.StatusCode);
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var lines = new List<string>();
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            lines.Add(line);
+            if (line == "event: response.output_text.delta")
+            {
+                break;
+            }
+        }
+
+        var stopping = host.StopWorkerAsync(TimeSpan.FromSeconds(30));
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            lines.Add(line);
+        }
+        await stopping;
+
+        var stream = new SseStream(string.Join("\n", lines) + "\n");
+        EventSequenceChecker.Check(stream);
+        var failed = stream.Events[^1];
+        Assert.True(failed.Type == "response.failed", $"last event {failed.Type}\n{host.Diagnostics}");
+        Assert.Equal("server_shutting_down", (string?)failed.Json["response"]!["error"]!["code"]);
+
+        // Stored failed, with what was generated: read back through the fixture's worker on the same table.
+        var id = (string)failed.Json["response"]!["id"]!;
+        using var get = await app.CreateClient().GetAsync($"/v1/responses/{id}");
+        var stored = await ReadObjectAsync(get);
+        Assert.Equal(200, (int)get.StatusCode);
+        Assert.Equal("failed", (string?)stored["status"]);
+        Assert.Equal("server_shutting_down", (string?)stored["error"]!["code"]);
+    }
+
+    [Fact]
     public async Task OfficialSdk_StreamsAndChains_ThroughTheFunctionsHost()
     {
         var client = new ResponsesClient(new ApiKeyCredential(FunctionsAppFixture.KeyA), new ResponsesClientOptions { Endpoint = new Uri(app.Host.BaseUrl, "/v1") });

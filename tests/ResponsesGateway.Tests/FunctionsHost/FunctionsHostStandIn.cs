@@ -105,13 +105,23 @@ public sealed class FunctionsHostStandIn : IAsyncDisposable
         return await _channel.InvokeAsync(request).WaitAsync(InvocationTimeout);
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Stops the worker as the host does on scale-in or deployment: a WorkerTerminate message, then up to
+    /// <paramref name="grace"/> for the process to leave by itself before it is killed. The front end stays up, so
+    /// responses already being forwarded go on to their end.
+    /// </summary>
+    public async Task StopWorkerAsync(TimeSpan grace)
     {
         if (!_worker.HasExited)
         {
-            _channel.Terminate(TimeSpan.FromSeconds(5));
-            await _worker.StopAsync(TimeSpan.FromSeconds(10));
+            _channel.Terminate(grace);
+            await _worker.StopAsync(grace);
         }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopWorkerAsync(TimeSpan.FromSeconds(10));
         await _worker.DisposeAsync();
         if (_front is not null)
         {

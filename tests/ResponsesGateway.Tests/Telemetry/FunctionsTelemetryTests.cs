@@ -1,6 +1,4 @@
 using System.Text;
-using System.Text.Json.Nodes;
-using ResponsesGateway.TestSupport;
 using ResponsesGateway.Tests.FunctionsHost;
 using ResponsesGateway.Tests.Infrastructure;
 
@@ -18,15 +16,7 @@ public sealed class FunctionsTelemetryTests(GatewayFixture fixture)
     public async Task FunctionsWorker_WithOtlpEndpoint_ExportsTheTurnInTheClientsTrace()
     {
         await using var sink = await TelemetrySink.StartAsync();
-        var sample = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepositoryRoot.Path, "local.settings.sample.json")))!;
-        var settings = sample["Values"]!.AsObject().ToDictionary(p => p.Key, p => (string?)p.Value ?? "");
-        settings["AzureWebJobsStorage"] = fixture.Azurite.ConnectionString;
-        settings["Storage__ConnectionString"] = fixture.Azurite.ConnectionString;
-        settings["Storage__TableName"] = "o" + Guid.NewGuid().ToString("N")[..20];
-        settings["Upstreams__default__BaseUrl"] = fixture.Mock.BaseUrl.ToString();
-        settings.Remove("Gateway__ApiKeys__default");
-        settings["Gateway__ApiKeys__tenant-a"] = GatewayHost.KeyA;
-        settings["Logging__LogLevel__Default"] = "Warning";
+        var settings = FunctionsAppFixture.SampleSettings(fixture.Azurite.ConnectionString, "o" + Guid.NewGuid().ToString("N")[..20], fixture.Mock.BaseUrl);
         settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.BaseUrl.ToString().TrimEnd('/');
         settings["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
         // Short export intervals: the worker is another process, its providers cannot be flushed from here.
