@@ -20,6 +20,11 @@ public sealed class InstrumentedResponseStore(IResponseStore inner) : IResponseS
     public Task<IReadOnlyList<StoredResponse>?> GetChainAsync(string owner, string id, CancellationToken cancellationToken) =>
         RunAsync("get_chain", Inner, (owner, id), static (store, k, ct) => store.GetChainAsync(k.owner, k.id, ct), cancellationToken);
 
+    // Every member is forwarded, the bounded read included: the interface's default for it would drop the bound
+    // (Gateway:MaxChainBytes) and decode a chain of any size.
+    public Task<IReadOnlyList<StoredResponse>?> GetChainAsync(string owner, string id, long maxBytes, CancellationToken cancellationToken) =>
+        RunAsync("get_chain", Inner, (owner, id, maxBytes), static (store, k, ct) => store.GetChainAsync(k.owner, k.id, k.maxBytes, ct), cancellationToken);
+
     public Task<bool> IsVisibleAsync(string owner, string id, CancellationToken cancellationToken) =>
         RunAsync("is_visible", Inner, (owner, id), static (store, k, ct) => store.IsVisibleAsync(k.owner, k.id, ct), cancellationToken);
 
