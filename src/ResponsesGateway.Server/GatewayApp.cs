@@ -8,11 +8,19 @@ namespace ResponsesGateway.Server;
 /// <summary>Builds the standalone server; <c>Program</c> runs it and the end-to-end tests start it in-process.</summary>
 public static class GatewayApp
 {
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
     public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? services = null)
     {
         // Content root at the binaries, so appsettings.json is found whatever the working directory.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder.Configuration);
+        if (!ListenAddressConfigured(builder.Configuration))
+        {
+            // Loopback only unless told otherwise: --urls, ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS or Kestrel:Endpoints
+            // all take precedence, which a "Urls" entry in appsettings.json would not allow for ASPNETCORE_URLS.
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // The gateway enforces Gateway:MaxRequestBodyBytes itself, answering in the OpenAI envelope.
@@ -33,4 +41,10 @@ public static class GatewayApp
         app.Services.GetRequiredService<ResponsesGateway.Http.Endpoints.ResponsesEndpoints>();
         return app;
     }
+
+    private static bool ListenAddressConfigured(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["urls"])
+        || !string.IsNullOrWhiteSpace(configuration["http_ports"])
+        || !string.IsNullOrWhiteSpace(configuration["https_ports"])
+        || configuration.GetSection("Kestrel:Endpoints").Exists();
 }
