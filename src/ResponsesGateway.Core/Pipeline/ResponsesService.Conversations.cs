@@ -49,7 +49,7 @@ public sealed partial class ResponsesService
     }
 
     /// <summary>The conversation's items go before the turn's input, without their ids (as a chain's items do).</summary>
-    private static void PrependConversation(JsonObject upstreamBody, ConversationContents? conversation)
+    private static void PrependConversation(JsonObject upstreamBody, CreateResponseRequest request, ConversationContents? conversation)
     {
         upstreamBody.Remove("conversation");
         if (conversation is null)
@@ -63,12 +63,10 @@ public sealed partial class ResponsesService
             copy.Remove("id");
             input.Add((JsonNode)copy);
         }
-        if (upstreamBody["input"] is JsonArray own)
+        // The input as a list (a string input is one user message), as references were resolved in it.
+        foreach (var item in request.Input)
         {
-            foreach (var item in own)
-            {
-                input.Add(item?.DeepClone());
-            }
+            input.Add(item?.DeepClone());
         }
         upstreamBody["input"] = input;
     }

@@ -240,7 +240,7 @@ public sealed partial class ResponsesService
         var id = previousId is null ? ResponseIds.NewRoot() : ResponseIds.NewChild(previousId);
         var createdAt = _time.GetUtcNow().ToUnixTimeSeconds();
         var body = BuildUpstreamBody(request, chain, route.UpstreamModel);
-        PrependConversation(body, conversation);
+        PrependConversation(body, request, conversation);
         Log.Creating(_logger, id, tenant.Name, route.Upstream.Name, request.Stream, request.Store, chain?.Count ?? 0);
         telemetry.Routed(route, id, chain?.Count ?? 0);
         return new Turn(tenant, request, route, id, createdAt, new UpstreamRequest(body, request, id, createdAt), ChainHistory.WithIds(request.Input), telemetry)
