@@ -80,7 +80,7 @@ internal static class ConversationRows
         }
         var row = new TableEntity(partition, key)
         {
-            [ItemId] = (string?)item["id"],
+            [ItemId] = Indexable((string?)item["id"]),
             [ResponseRows.PlainBytes] = plainBytes,
             [ResponseRows.Continuations] = (long)continuations,
         };
@@ -122,6 +122,11 @@ internal static class ConversationRows
 
     /// <summary>The index partition of an owner: a hash, since owner names are configuration keys of any shape.</summary>
     public static string IndexPartition(string owner) => IndexPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(owner)))[..32];
+
+    /// <summary>Longest item id kept in a column (a string property holds 32K characters); longer ids are not referable.</summary>
+    public const int MaxIndexedIdLength = 1024;
+
+    public static string? Indexable(string? itemId) => itemId is { Length: > 0 and <= MaxIndexedIdLength } ? itemId : null;
 
     /// <summary>The index RowKey of an item id: the id itself when it is a valid key, else a hash of it.</summary>
     public static string IndexKey(string itemId) =>

@@ -241,6 +241,10 @@ internal sealed partial class TableConversationStore : IConversationStore
 
     public async Task<JsonObject?> GetItemAsync(string owner, string id, string itemId, CancellationToken cancellationToken)
     {
+        if (ConversationRows.Indexable(itemId) is null)
+        {
+            return null;
+        }
         // The head row (for the owner) and the item row in one query.
         var rows = await QueryAllAsync(
             ConversationRows.HeadAndItem(id, itemId), null, cancellationToken);
@@ -258,6 +262,10 @@ internal sealed partial class TableConversationStore : IConversationStore
 
     public async Task<bool> DeleteItemAsync(string owner, string id, string itemId, CancellationToken cancellationToken)
     {
+        if (ConversationRows.Indexable(itemId) is null)
+        {
+            return false;
+        }
         var rows = await QueryAllAsync(
             ConversationRows.HeadAndItem(id, itemId),
             ["PartitionKey", "RowKey", ConversationRows.Owner, ResponseRows.Continuations], cancellationToken);
@@ -289,6 +297,10 @@ internal sealed partial class TableConversationStore : IConversationStore
 
     public async Task<string?> LocateItemAsync(string owner, string itemId, CancellationToken cancellationToken)
     {
+        if (ConversationRows.Indexable(itemId) is null)
+        {
+            return null;
+        }
         try
         {
             var result = await _table.GetEntityIfExistsAsync<TableEntity>(ConversationRows.IndexPartition(owner), ConversationRows.IndexKey(itemId),
@@ -360,7 +372,7 @@ internal sealed partial class TableConversationStore : IConversationStore
     private async Task IndexAsync(string owner, string place, IEnumerable<string> itemIds, CancellationToken cancellationToken)
     {
         var partition = ConversationRows.IndexPartition(owner);
-        var rows = itemIds.Distinct(StringComparer.Ordinal)
+        var rows = itemIds.Select(ConversationRows.Indexable).OfType<string>().Distinct(StringComparer.Ordinal)
             .Select(itemId => new TableEntity(partition, ConversationRows.IndexKey(itemId)) { [ConversationRows.ItemId] = itemId, [ConversationRows.Place] = place })
             .DistinctBy(row => row.RowKey, StringComparer.Ordinal)
             .ToList();
@@ -368,7 +380,8 @@ internal sealed partial class TableConversationStore : IConversationStore
         {
             try
             {
-                await _table.SubmitTransactionAsync(batch.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), cancellationToken);
+                await RecreatingTableAsync(async () => (await _table.SubmitTransactionAsync(
+                    batch.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), cancellationToken)).GetRawResponse(), cancellationToken);
             }
             catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
             {
@@ -446,11 +459,29 @@ internal sealed partial class TableConversationStore : IConversationStore
     {
         try
         {
-            await write();
+            await RecreatingTableAsync(write, cancellationToken);
         }
         catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
         {
             throw Unavailable(operation, e);
+        }
+    }
+
+    /// <summary>
+    /// A write that creates rows, run again once if the table went away after this process created it (deleted, or an
+    /// emulator restarted empty): without this, every later write would fail until the process restarts.
+    /// </summary>
+    private async Task RecreatingTableAsync(Func<Task<Response>> write, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await write();
+        }
+        catch (RequestFailedException e) when (e.Status == 404 && e.ErrorCode == "TableNotFound")
+        {
+            _tableReady = false;
+            await EnsureTableAsync(cancellationToken);
+            await write();
         }
     }
 
