@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ResponsesGateway.TestSupport;
 using ResponsesGateway.Tests.Infrastructure;
 using static ResponsesGateway.Tests.Conversations.ConversationHttp;
 using static ResponsesGateway.Tests.Infrastructure.GatewayHttp;
@@ -29,6 +30,7 @@ public sealed class ConversationTurnTests(GatewayFixture fixture)
             Assert.Equal("completed", (string?)response["status"]);
             Assert.True(JsonNode.DeepEquals(new JsonObject { ["id"] = conversation }, response["conversation"]), response.ToJsonString());
             Assert.Null((string?)response["previous_response_id"]);
+            OpenResponsesValidator.ValidateResponse(response);
         }
         // What the upstream saw for the second turn: the whole conversation, then the new input; no ids, no 'conversation'.
         var sent = JsonNode.Parse(fixture.Mock.Requests.Last(r => r.Body.Contains("two " + marker, StringComparison.Ordinal)).Body)!.AsObject();
