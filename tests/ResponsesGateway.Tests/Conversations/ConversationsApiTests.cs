@@ -242,6 +242,29 @@ public sealed class ConversationsApiTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task OversizedBodies_Are413_AndStoreNothing()
+    {
+        await using var gateway = await fixture.StartGatewayAsync(new Dictionary<string, string?> { ["Gateway:MaxRequestBodyBytes"] = "2048" });
+        using var client = gateway.CreateClient();
+        var id = await CreateAsync(client, """{"items":[{"role":"user","content":"small"}]}""");
+        var big = new string('x', 4096);
+
+        foreach (var (method, path, json) in new[]
+        {
+            (HttpMethod.Post, "/v1/conversations", $$"""{"items":[{"role":"user","content":"{{big}}"}]}"""),
+            (HttpMethod.Post, $"/v1/conversations/{id}/items", $$"""{"items":[{"role":"user","content":"{{big}}"}]}"""),
+            (HttpMethod.Post, $"/v1/conversations/{id}", "{\"metadata\":{\"k\":\"" + big + "\"}}"),
+        })
+        {
+            var (status, body) = await SendAsync(client, method, path, json);
+            Assert.True(status == 413, $"{path}: {status}");
+            AssertError(body, null, "request_too_large");
+        }
+        Assert.Equal(["user:small"], (await ItemsAsync(client, id)).Select(Describe).ToArray());
+        Assert.Equal(2, (await ConversationTables.PartitionAsync(gateway, id)).Count);
+    }
+
+    [Fact]
     public async Task WrongMethodsAndMissingKey_AnswerInTheEnvelope()
     {
         var id = await CreateAsync(_client);
