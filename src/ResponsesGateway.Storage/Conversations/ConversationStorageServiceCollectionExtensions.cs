@@ -2,6 +2,7 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ResponsesGateway.Core.Conversations;
+using ResponsesGateway.Core.Telemetry;
 using ResponsesGateway.Storage.Conversations;
 
 namespace ResponsesGateway.Storage;
@@ -11,7 +12,9 @@ public static class ConversationStorageServiceCollectionExtensions
 {
     public static IServiceCollection AddTableConversationStore(this IServiceCollection services)
     {
-        services.AddSingleton<IConversationStore>(sp => new TableConversationStore(sp.GetRequiredService<TableClient>(), sp.GetRequiredService<ILogger<TableConversationStore>>()));
+        // Spans and durations per operation, as for the response store; the store itself carries no telemetry.
+        services.AddSingleton<IConversationStore>(sp => new InstrumentedConversationStore(
+            new TableConversationStore(sp.GetRequiredService<TableClient>(), sp.GetRequiredService<ILogger<TableConversationStore>>())));
         return services;
     }
 }
