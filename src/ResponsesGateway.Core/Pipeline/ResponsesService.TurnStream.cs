@@ -86,7 +86,7 @@ public sealed partial class ResponsesService
             _clientGone = true;
             _tracker.CloseOpenItems();
             turn.Telemetry.Failed("client_disconnected");
-            if (turn.Request.Store)
+            if (turn.Persists)
             {
                 await service.TryStoreAsync(turn, Partial(ResponseStatuses.Incomplete, null, "interrupted"), CancellationToken.None);
             }

@@ -161,6 +161,49 @@ public sealed class ConversationTurnTests(GatewayFixture fixture)
         AssertError(body, "conversation", "conversation_not_found");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ConversationDeletedWhileATurnRuns_TheTurnIsNotStored_AndSaysWhy(bool stream)
+    {
+        using var client = fixture.Gateway.CreateClient();
+        var conversation = await CreateAsync(client, """{"items":[{"role":"user","content":"soon gone"}]}""");
+        var marker = Guid.NewGuid().ToString("N");
+
+        // mock-slow-1500 waits before answering: the conversation is deleted while the upstream works.
+        var turn = Task.Run(async () =>
+        {
+            using var response = await client.PostAsync("/v1/responses",
+                Json($$"""{"model":"mock-slow-1500","input":"late {{marker}}","conversation":"{{conversation}}","stream":{{(stream ? "true" : "false")}}}"""));
+            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        });
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!fixture.Mock.Requests.Any(r => r.Body.Contains(marker, StringComparison.Ordinal)))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), "the upstream was never called");
+            await Task.Delay(10);
+        }
+        var (deleted, _) = await ConversationHttp.SendAsync(client, HttpMethod.Delete, $"/v1/conversations/{conversation}");
+        Assert.Equal(200, deleted);
+
+        var (status, text) = await turn;
+        if (stream)
+        {
+            Assert.Equal(200, status);
+            var sse = new SseStream(text);
+            Assert.Equal("response.failed", sse.Types[^1]);
+            Assert.Equal("conversation_not_found", (string?)sse.Terminal["error"]!["code"]);
+            var (get, _) = await ConversationHttp.SendAsync(client, HttpMethod.Get, $"/v1/responses/{sse.Terminal["id"]}");
+            Assert.Equal(404, get); // reported failed, and indeed not stored
+        }
+        else
+        {
+            Assert.True(status == 404, text);
+            AssertError(JsonNode.Parse(text)!.AsObject(), "conversation", "conversation_not_found");
+        }
+        Assert.Empty(await ConversationTables.PartitionAsync(fixture.Gateway, conversation));
+    }
+
     [Fact]
     public async Task ConversationOverMaxChainBytes_IsRefusedBeforeTheUpstream()
     {
