@@ -59,4 +59,34 @@ public sealed class FunctionsConversationTests(FunctionsAppFixture app)
         var (gone, _) = await SendAsync(client, HttpMethod.Get, $"/v1/conversations/{id}");
         Assert.Equal(404, gone);
     }
+
+    [Fact]
+    public async Task RetentionTimer_RemovesAnIdleConversation_AndKeepsAnActiveOne()
+    {
+        using var client = app.CreateClient();
+        var recent = await CreateAsync(client, """{"items":[{"role":"user","content":"recent"}]}""");
+
+        // A conversation idle for 40 days (retention: 30), written into the worker's table by the store itself.
+        var store = new ResponsesGateway.Storage.Conversations.TableConversationStore(
+            new Azure.Data.Tables.TableClient(app.Azurite.ConnectionString, app.TableName),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ResponsesGateway.Storage.Conversations.TableConversationStore>.Instance);
+        var old = Core.Conversations.ConversationIds.New();
+        await store.CreateAsync(new Core.Conversations.StoredConversation
+        {
+            Id = old,
+            Owner = "tenant-a",
+            CreatedAt = DateTimeOffset.UtcNow.AddDays(-40).ToUnixTimeSeconds(),
+            Metadata = [],
+        }, [new JsonObject { ["type"] = "message", ["id"] = "msg_old" + Guid.NewGuid().ToString("N"), ["role"] = "user", ["content"] = "old" }], CancellationToken.None);
+        var (before, _) = await SendAsync(client, HttpMethod.Get, $"/v1/conversations/{old}/items");
+        Assert.Equal(200, before);
+
+        var result = await app.Host.InvokeTimerAsync("RetentionSweep");
+        Assert.True(result.Result.Status == Rpc.StatusResult.Types.Status.Success, $"{result.Result.Exception?.Message}\n{app.Host.Diagnostics}");
+
+        var (after, body) = await SendAsync(client, HttpMethod.Get, $"/v1/conversations/{old}");
+        Assert.Equal(404, after);
+        AssertError(body, null, null);
+        Assert.Equal(["user:recent"], (await ItemsAsync(client, recent)).Select(Describe).ToArray());
+    }
 }
