@@ -56,13 +56,15 @@ public sealed partial class ResponsesService
         {
             return;
         }
+        // The items were read for this request alone (references are already resolved from them): moved, not copied,
+        // so the conversation is held once.
         var input = new JsonArray();
         foreach (var item in conversation.Items)
         {
-            var copy = (JsonObject)item.DeepClone();
-            copy.Remove("id");
-            input.Add((JsonNode)copy);
+            item.Remove("id");
+            input.Add((JsonNode)item);
         }
+        conversation.Items.Clear();
         // The input as a list (a string input is one user message), as references were resolved in it.
         foreach (var item in request.Input)
         {
@@ -77,22 +79,22 @@ public sealed partial class ResponsesService
     /// </summary>
     private async Task AppendToConversationAsync(Turn turn, JsonObject response, CancellationToken cancellationToken)
     {
-        if (turn.Conversation is not { } conversation || _conversations is null
+        if (turn.ConversationId is not { } conversationId || _conversations is null
             || (string?)response["status"] is not (ResponseStatuses.Completed or ResponseStatuses.Incomplete))
         {
             return;
         }
         var items = turn.StoredInput.Concat(response["output"] as JsonArray ?? []).OfType<JsonObject>().Select(i => (JsonObject)i.DeepClone()).ToList();
-        if (!await _conversations.AppendAsync(turn.Tenant.Name, conversation.Conversation.Id, items, Now(), cancellationToken))
+        if (!await _conversations.AppendAsync(turn.Tenant.Name, conversationId, items, Now(), cancellationToken))
         {
-            throw new ConversationGoneException(conversation.Conversation.Id);
+            throw new ConversationGoneException(conversationId);
         }
     }
 
     /// <summary>A stored turn outside a conversation: its items become referable by id (a conversation indexes its own).</summary>
     private Task IndexTurnItemsAsync(Turn turn, StoredResponse stored, CancellationToken cancellationToken)
     {
-        if (_conversations is null || turn.Conversation is not null)
+        if (_conversations is null || turn.ConversationId is not null)
         {
             return Task.CompletedTask;
         }

@@ -247,7 +247,7 @@ public sealed partial class ResponsesService
         {
             Chain = chain,
             Connection = connection,
-            Conversation = conversation,
+            ConversationId = conversation?.Conversation.Id,
         };
     }
 
@@ -335,11 +335,11 @@ public sealed partial class ResponsesService
         /// <summary>The WebSocket connection's own recent responses, in WebSocket mode.</summary>
         public ConnectionChains? Connection { get; init; }
 
-        /// <summary>The conversation the turn reads from and appends to, as read before the upstream call.</summary>
-        public ConversationContents? Conversation { get; init; }
+        /// <summary>The conversation the turn read from (its items are in the upstream body only) and appends to.</summary>
+        public string? ConversationId { get; init; }
 
         /// <summary>Whether the end of the turn writes anything: the response (<c>store</c>) or its conversation's items.</summary>
-        public bool Persists => Request.Store || Conversation is not null;
+        public bool Persists => Request.Store || ConversationId is not null;
 
         /// <summary>Lets the connection continue from this turn (completed or incomplete), or, when it failed, evicts the turn it continued.</summary>
         public void EndOnConnection(JsonObject response)
