@@ -35,7 +35,7 @@ public sealed partial class ResponsesService
             }
             var final = evt["response"] as JsonObject ?? throw new Upstreams.UpstreamException(
                 Upstreams.UpstreamFailure.StreamInterrupted, "The terminal event carried no response object.");
-            if (turn.Request.Store && await service.TryStoreAsync(turn, final, cancellationToken) is { } notStored)
+            if (turn.Persists && await service.TryStoreAsync(turn, final, cancellationToken) is { } notStored)
             {
                 // Never report a response as completed that cannot be fetched or chained later.
                 ResponseObjects.Finish(final, ResponseStatuses.Failed, service.Now(), notStored);
@@ -86,7 +86,7 @@ public sealed partial class ResponsesService
             _clientGone = true;
             _tracker.CloseOpenItems();
             turn.Telemetry.Failed("client_disconnected");
-            if (turn.Request.Store)
+            if (turn.Persists)
             {
                 await service.TryStoreAsync(turn, Partial(ResponseStatuses.Incomplete, null, "interrupted"), CancellationToken.None);
             }
@@ -133,8 +133,14 @@ public sealed partial class ResponsesService
         budget.CancelAfter(PersistAfterAbortBudget);
         try
         {
-            await SaveAsync(turn.ToStored(response), budget.Token);
+            await SaveAsync(turn, response, budget.Token);
             return null;
+        }
+        catch (Conversations.ConversationGoneException e)
+        {
+            Log.StoreFailed(_logger, turn.Id, e);
+            return ResponseObjects.Error("conversation_not_found",
+                $"Conversation with id '{e.ConversationId}' was deleted before this response could be stored, so it was not completed.");
         }
         catch (PreviousResponseGoneException e)
         {

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ResponsesGateway.Core.Auth;
+using ResponsesGateway.Core.Conversations;
 using ResponsesGateway.Core.Errors;
 using ResponsesGateway.Core.Ids;
 using ResponsesGateway.Core.Options;
@@ -38,10 +39,14 @@ public sealed partial class ResponsesService
     private readonly UpstreamCaller _upstreams;
     private readonly ChainResolver _chains;
     private readonly GatewayShutdown _shutdown;
+    private readonly IConversationStore? _conversations;
+    private readonly ItemReferences? _references;
 
     public ResponsesService(UpstreamRouter router, IResponseStore store, IOptions<GatewayOptions> options, TimeProvider time, ILogger<ResponsesService> logger,
-        GatewayShutdown? shutdown = null)
+        GatewayShutdown? shutdown = null, IConversationStore? conversations = null)
     {
+        _conversations = conversations;
+        _references = conversations is null ? null : new ItemReferences(conversations, store);
         _shutdown = shutdown ?? new GatewayShutdown();
         _router = router;
         _store = store;
@@ -73,11 +78,11 @@ public sealed partial class ResponsesService
         var response = await BeforeFirstByteAsync(turn, token => _upstreams.CreateAsync(turn.Route, turn.UpstreamRequest, token, telemetry), timeout.Token, cancellationToken);
         ResponseObjects.ApplyGatewayEcho(response, turn.Id, turn.CreatedAt, request);
         telemetry.Finished(response);
-        if (request.Store)
+        if (turn.Persists)
         {
             try
             {
-                await SaveAsync(turn.ToStored(response), cancellationToken);
+                await SaveAsync(turn, response, cancellationToken);
             }
             catch (StoreUnavailableException e)
             {
@@ -89,6 +94,11 @@ public sealed partial class ResponsesService
                 // The parent was deleted while the upstream answered: the turn is not stored, so it is not returned.
                 Log.StoreFailed(_logger, turn.Id, e);
                 throw GatewayErrors.PreviousResponseNotFound(e.PreviousResponseId);
+            }
+            catch (ConversationGoneException e)
+            {
+                Log.StoreFailed(_logger, turn.Id, e);
+                throw ConversationErrors.TurnConversationNotFound(e.ConversationId);
             }
         }
         Log.Finished(_logger, turn.Id, (string?)response["status"] ?? "");
@@ -226,15 +236,18 @@ public sealed partial class ResponsesService
                 throw GatewayErrors.PreviousResponseNotFound(previousId);
             }
         }
+        var conversation = await PrepareConversationAsync(tenant, request, cancellationToken);
         var id = previousId is null ? ResponseIds.NewRoot() : ResponseIds.NewChild(previousId);
         var createdAt = _time.GetUtcNow().ToUnixTimeSeconds();
         var body = BuildUpstreamBody(request, chain, route.UpstreamModel);
+        PrependConversation(body, request, conversation);
         Log.Creating(_logger, id, tenant.Name, route.Upstream.Name, request.Stream, request.Store, chain?.Count ?? 0);
         telemetry.Routed(route, id, chain?.Count ?? 0);
         return new Turn(tenant, request, route, id, createdAt, new UpstreamRequest(body, request, id, createdAt), ChainHistory.WithIds(request.Input), telemetry)
         {
             Chain = chain,
             Connection = connection,
+            ConversationId = conversation?.Conversation.Id,
         };
     }
 
@@ -256,10 +269,19 @@ public sealed partial class ResponsesService
         return body;
     }
 
-    /// <summary>Stores a turn and keeps its context at hand for the next turn of the chain.</summary>
-    private async Task SaveAsync(StoredResponse stored, CancellationToken cancellationToken)
+    /// <summary>
+    /// Appends the turn to its conversation, stores it (with the index of its item ids), and keeps its context at hand
+    /// for the next turn of the chain.
+    /// </summary>
+    private async Task SaveAsync(Turn turn, JsonObject response, CancellationToken cancellationToken)
     {
-        await _store.SaveAsync(stored, cancellationToken);
+        await AppendToConversationAsync(turn, response, cancellationToken);
+        if (!turn.Request.Store)
+        {
+            return;
+        }
+        var stored = turn.ToStored(response);
+        await Task.WhenAll(_store.SaveAsync(stored, cancellationToken), IndexTurnItemsAsync(turn, stored, cancellationToken));
         _chains.Remember(stored);
     }
 
@@ -312,6 +334,12 @@ public sealed partial class ResponsesService
 
         /// <summary>The WebSocket connection's own recent responses, in WebSocket mode.</summary>
         public ConnectionChains? Connection { get; init; }
+
+        /// <summary>The conversation the turn read from (its items are in the upstream body only) and appends to.</summary>
+        public string? ConversationId { get; init; }
+
+        /// <summary>Whether the end of the turn writes anything: the response (<c>store</c>) or its conversation's items.</summary>
+        public bool Persists => Request.Store || ConversationId is not null;
 
         /// <summary>Lets the connection continue from this turn (completed or incomplete), or, when it failed, evicts the turn it continued.</summary>
         public void EndOnConnection(JsonObject response)

@@ -34,6 +34,9 @@ public sealed class CreateResponseRequest
 
     public string? PreviousResponseId => JsonKinds.AsString(Body["previous_response_id"]);
 
+    /// <summary>The conversation this turn reads from and appends to: <c>"conv_…"</c> or <c>{"id":"conv_…"}</c>.</summary>
+    public string? ConversationId => JsonKinds.AsString(Body["conversation"]) ?? JsonKinds.AsString((Body["conversation"] as JsonObject)?["id"]);
+
     public string? Instructions => JsonKinds.AsString(Body["instructions"]);
 
     /// <summary>

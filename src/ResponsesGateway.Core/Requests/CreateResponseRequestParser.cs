@@ -17,7 +17,10 @@ public static class CreateResponseRequestParser
     // (a table property holds at most 32K characters: a longer name used to fail the write after the upstream call, a 503).
     private const int MaxModelLength = 256;
 
-    public static CreateResponseRequest Parse(ReadOnlySpan<byte> utf8Body)
+    public static CreateResponseRequest Parse(ReadOnlySpan<byte> utf8Body) => Validate(ParseBody(utf8Body));
+
+    /// <summary>A request body as a JSON object; 400 for anything else (also the Conversations API's bodies).</summary>
+    internal static JsonObject ParseBody(ReadOnlySpan<byte> utf8Body)
     {
         // Invalid UTF-8 would otherwise surface only when a string value is first read, deep in validation.
         if (!System.Text.Unicode.Utf8.IsValid(utf8Body))
@@ -39,7 +42,7 @@ public static class CreateResponseRequestParser
                 "The request body contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff) in a string; such a string cannot be encoded as UTF-8.",
                 param: null, "invalid_json");
         }
-        return Validate(body);
+        return body;
     }
 
     public static CreateResponseRequest Validate(JsonObject body)
@@ -89,10 +92,7 @@ public static class CreateResponseRequestParser
                 "Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or 'conversation'.",
                 "conversation", "mutually_exclusive_parameters");
         }
-        if (!JsonKinds.IsNull(body["conversation"]))
-        {
-            throw GatewayErrors.InvalidRequest("The 'conversation' parameter is not supported by this gateway; use 'previous_response_id'.", "conversation", "unsupported_parameter");
-        }
+        ValidateConversation(body["conversation"]);
         if (body["background"] is JsonValue background && background.TryGetValue<bool>(out var isBackground) && isBackground)
         {
             throw GatewayErrors.InvalidRequest("Background responses are not supported by this gateway yet.", "background", "unsupported_parameter");
@@ -158,7 +158,23 @@ public static class CreateResponseRequestParser
         }
     }
 
-    private static void ValidateMetadata(JsonNode? metadata)
+    // A conversation id as a string or {"id": …}; whether it exists is the pipeline's business (404 there).
+    private static void ValidateConversation(JsonNode? conversation)
+    {
+        switch (JsonKinds.Kind(conversation))
+        {
+            case JsonValueKind.Null:
+            case JsonValueKind.String:
+                return;
+            case JsonValueKind.Object:
+                RequireString(conversation!.AsObject(), "id", "conversation.id");
+                return;
+            default:
+                throw GatewayErrors.InvalidType("conversation", "a string or an object", JsonKinds.Describe(conversation));
+        }
+    }
+
+    internal static void ValidateMetadata(JsonNode? metadata)
     {
         if (JsonKinds.IsNull(metadata))
         {

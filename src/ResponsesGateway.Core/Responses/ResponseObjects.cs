@@ -48,6 +48,7 @@ public static class ResponseObjects
             ["user"] = Echo(body, "user"),
             ["metadata"] = Echo(body, "metadata") ?? new JsonObject(),
         };
+        EchoConversation(response, request);
         Complete(response, body);
         return response;
     }
@@ -62,7 +63,17 @@ public static class ResponseObjects
         response["created_at"] = createdAt;
         response["store"] = request.Store;
         response["previous_response_id"] = request.PreviousResponseId;
+        EchoConversation(response, request);
         Complete(response, request.Body);
+    }
+
+    /// <summary>A turn on a conversation says so, as <c>{"id":"conv_…"}</c> whichever form the request used.</summary>
+    private static void EchoConversation(JsonObject response, CreateResponseRequest request)
+    {
+        if (request.ConversationId is { } conversation)
+        {
+            response["conversation"] = new JsonObject { ["id"] = conversation };
+        }
     }
 
     /// <summary>

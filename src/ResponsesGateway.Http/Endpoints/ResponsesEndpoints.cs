@@ -114,7 +114,7 @@ public sealed partial class ResponsesEndpoints
     });
 
     /// <summary>Authenticates, runs the handler with the request's token, and turns every failure into the error envelope.</summary>
-    private async Task RunAsync(HttpContext context, Func<Tenant, CancellationToken, Task> handler)
+    internal async Task RunAsync(HttpContext context, Func<Tenant, CancellationToken, Task> handler)
     {
         var ct = context.RequestAborted;
         try
@@ -157,7 +157,7 @@ public sealed partial class ResponsesEndpoints
             return Task.CompletedTask;
         });
 
-    private static async Task WriteJsonAsync(HttpContext context, JsonNode body, CancellationToken ct)
+    internal static async Task WriteJsonAsync(HttpContext context, JsonNode body, CancellationToken ct)
     {
         context.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(context.Response.BodyWriter, new JsonWriterOptions { SkipValidation = true });

@@ -19,6 +19,10 @@ public static class UnmatchedRequests
         (["v1", "responses", "*"], ["GET", "DELETE"]),
         (["v1", "responses", "*", "input_items"], ["GET"]),
         (["v1", "models"], ["GET"]),
+        (["v1", "conversations"], ["POST"]),
+        (["v1", "conversations", "*"], ["GET", "POST", "DELETE"]),
+        (["v1", "conversations", "*", "items"], ["GET", "POST"]),
+        (["v1", "conversations", "*", "items", "*"], ["GET", "DELETE"]),
     ];
 
     public static Task WriteAsync(HttpContext context)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ResponsesGateway.Core.Auth;
+using ResponsesGateway.Core.Conversations;
 using ResponsesGateway.Core.Options;
 using ResponsesGateway.Core.Pipeline;
 using ResponsesGateway.Core.Retention;
@@ -51,6 +52,7 @@ public static class GatewayServiceCollectionExtensions
             return new UpstreamRouter(registrations);
         });
         services.AddTableResponseStore();
+        services.AddTableConversationStore();
         services.AddResponseStoreTelemetry();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<TenantRequestLimiter>();
@@ -69,6 +71,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<StoredResponsesService>();
         services.AddSingleton<RetentionSweeper>();
         services.AddSingleton<ResponsesEndpoints>();
+        services.AddSingleton<ConversationsService>();
+        services.AddSingleton<ConversationsEndpoints>();
         return services;
     }
 

@@ -18,7 +18,9 @@ public sealed class FunctionsAppTests(FunctionsAppFixture app)
     public void Worker_ReportsEveryFunction()
     {
         Assert.Equal(
-            ["CompactResponse", "CountInputTokens", "CreateResponse", "DeleteResponse", "GetResponse", "ListInputItems", "ListModels", "ResponsesWebSocket", "RetentionSweep", "ZzUnmatchedRoute"],
+            ["AddConversationItems", "CompactResponse", "CountInputTokens", "CreateConversation", "CreateResponse", "DeleteConversation", "DeleteConversationItem",
+                "DeleteResponse", "GetConversation", "GetConversationItem", "GetResponse", "ListConversationItems", "ListInputItems", "ListModels", "ResponsesWebSocket",
+                "RetentionSweep", "UpdateConversation", "ZzUnmatchedRoute"],
             app.Host.FunctionNames.Order(StringComparer.Ordinal).ToArray());
     }
 

@@ -137,6 +137,11 @@ public sealed class HostileInputTests(GatewayFixture fixture, ITestOutputHelper 
             data.Add("DELETE", $"/v1/responses/{escaped}", status, kestrel);
             data.Add("GET", $"/v1/responses/{escaped}/input_items", status, kestrel);
             data.Add("GET", $"/v1/responses/{escaped}?stream=true&starting_after=0", status, kestrel);
+            data.Add("GET", $"/v1/conversations/{escaped}", status, kestrel);
+            data.Add("DELETE", $"/v1/conversations/{escaped}", status, kestrel);
+            data.Add("GET", $"/v1/conversations/{escaped}/items", status, kestrel);
+            data.Add("GET", $"/v1/conversations/{escaped}/items/{escaped}", status, kestrel);
+            data.Add("DELETE", $"/v1/conversations/{escaped}/items/{escaped}", status, kestrel);
         }
         foreach (var query in new[] { "limit=0", "limit=101", "limit=-1", "limit=1e2", "limit=+5", "limit=%205", "limit=99999999999999999999", "limit=", "limit=1&limit=2",
             "limit=%D9%A3", "order=DESC", "order=", "order=asc&order=desc", "order=%00" })
@@ -261,9 +266,10 @@ public sealed class HostileInputTests(GatewayFixture fixture, ITestOutputHelper 
         var ids = new List<string>();
         try
         {
-            await foreach (var row in table.QueryAsync<TableEntity>(select: ["RowKey"]))
+            await foreach (var row in table.QueryAsync<TableEntity>(select: ["PartitionKey", "RowKey"]))
             {
-                if (row.RowKey.StartsWith("resp_", StringComparison.Ordinal) && !row.RowKey.Contains('~', StringComparison.Ordinal))
+                // Head rows of chain partitions (32 hex digits); the item index's rows are keyed by item ids, which may look alike.
+                if (row.PartitionKey.Length == 32 && row.RowKey.StartsWith("resp_", StringComparison.Ordinal) && !row.RowKey.Contains('~', StringComparison.Ordinal))
                 {
                     ids.Add(row.RowKey);
                 }
