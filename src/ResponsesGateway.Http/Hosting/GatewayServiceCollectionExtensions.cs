@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ResponsesGateway.Core.Auth;
+using ResponsesGateway.Core.Background;
 using ResponsesGateway.Core.Options;
 using ResponsesGateway.Core.Pipeline;
 using ResponsesGateway.Core.Retention;
@@ -13,6 +14,7 @@ using ResponsesGateway.Http.Endpoints;
 using ResponsesGateway.Http.Hosting;
 using ResponsesGateway.Http.Limits;
 using ResponsesGateway.Storage;
+using ResponsesGateway.Storage.Background;
 using ResponsesGateway.Upstreams;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -29,6 +31,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName));
+        services.AddOptions<BackgroundOptions>().Bind(configuration.GetSection(BackgroundOptions.SectionName));
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddSingleton(sp => new UpstreamHttpClientHolder(UpstreamFactory.CreateHttpClient(sp.GetRequiredService<IOptions<GatewayOptions>>().Value)));
@@ -67,6 +70,9 @@ public static class GatewayServiceCollectionExtensions
         });
         services.AddSingleton<ResponsesService>();
         services.AddSingleton<StoredResponsesService>();
+        services.AddBackgroundRunStorage();
+        services.AddSingleton<BackgroundResponses>();
+        services.AddSingleton<BackgroundRunner>();
         services.AddSingleton<RetentionSweeper>();
         services.AddSingleton<ResponsesEndpoints>();
         return services;
@@ -75,6 +81,10 @@ public static class GatewayServiceCollectionExtensions
     /// <summary>Runs the retention sweep on a timer inside the process (standalone server only).</summary>
     public static IServiceCollection AddRetentionSweepService(this IServiceCollection services) =>
         services.AddHostedService<RetentionSweepService>();
+
+    /// <summary>The standalone server's consumer of the background queue (the Functions app has its queue trigger).</summary>
+    public static IServiceCollection AddBackgroundQueueConsumer(this IServiceCollection services) =>
+        ResponsesGateway.Storage.Background.BackgroundServiceCollectionExtensions.AddBackgroundQueueConsumer(services);
 
     /// <summary>Owns the shared upstream HttpClient so the container disposes it.</summary>
     private sealed class UpstreamHttpClientHolder(HttpClient client) : IDisposable

@@ -20,6 +20,7 @@ public static class ResponsesEndpointRouteBuilderExtensions
         app.MapGet("/v1/responses/{id}", c => Handlers(c).GetAsync(c, Id(c)));
         app.MapDelete("/v1/responses/{id}", c => Handlers(c).DeleteAsync(c, Id(c)));
         app.MapGet("/v1/responses/{id}/input_items", c => Handlers(c).ListInputItemsAsync(c, Id(c)));
+        app.MapPost("/v1/responses/{id}/cancel", c => Handlers(c).CancelAsync(c, Id(c)));
         app.MapGet("/v1/models", c => Handlers(c).ListModelsAsync(c));
         // Anything else still answers in the OpenAI envelope (404, or 405 for a known path), never an empty body or HTML.
         app.MapFallback(UnmatchedRequests.WriteAsync);
