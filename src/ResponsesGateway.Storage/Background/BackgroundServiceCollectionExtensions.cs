@@ -13,7 +13,7 @@ public static class BackgroundServiceCollectionExtensions
     public static IServiceCollection AddBackgroundRunStorage(this IServiceCollection services)
     {
         services.AddSingleton<IBackgroundRunStore>(sp => new TableBackgroundRunStore(sp.GetRequiredService<TableClient>(), sp.GetRequiredService<ILogger<TableBackgroundRunStore>>()));
-        services.AddSingleton<IBackgroundQueue>(sp => new StorageBackgroundQueue(BackgroundQueueClients.Create(
+        services.AddSingleton<IBackgroundQueue>(sp => new StorageBackgroundQueue(() => BackgroundQueueClients.Create(
             sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<BackgroundOptions>>().Value)));
         return services;
     }

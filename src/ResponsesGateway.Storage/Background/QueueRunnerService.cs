@@ -28,8 +28,19 @@ internal sealed partial class QueueRunnerService(BackgroundRunner runner, IOptio
         {
             return;
         }
-        var queue = BackgroundQueueClients.Create(storage.Value, _options);
-        var poison = BackgroundQueueClients.Create(storage.Value, _options, BackgroundQueueClients.PoisonQueueName(_options.QueueName));
+        QueueClient queue, poison;
+        try
+        {
+            queue = BackgroundQueueClients.Create(storage.Value, _options);
+            poison = BackgroundQueueClients.Create(storage.Value, _options, BackgroundQueueClients.PoisonQueueName(_options.QueueName));
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            // Everything else works without the queue; background creates answer 503 until it is configured.
+            Log.NotConfigured(logger, e.Message);
+            return;
+        }
+        var failures = 0;
         var slots = new SemaphoreSlim(Math.Max(1, _options.MaxConcurrentRuns));
         var visibility = TimeSpan.FromSeconds(Math.Max(2, _options.LeaseSeconds * 2));
         var idle = TimeSpan.FromMilliseconds(100);
@@ -63,6 +74,7 @@ internal sealed partial class QueueRunnerService(BackgroundRunner runner, IOptio
                     continue;
                 }
                 idle = TimeSpan.FromMilliseconds(100);
+                failures = 0;
                 var message = messages[0];
                 lock (_running)
                 {
@@ -76,8 +88,10 @@ internal sealed partial class QueueRunnerService(BackgroundRunner runner, IOptio
             }
             catch (Exception e)
             {
+                // An unreachable queue is retried with back-off (up to a minute), not in a tight loop.
+                failures++;
                 Log.QueueFailed(logger, e);
-                await Task.Delay(IdleDelayMax, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(failures, 6)))), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
     }
@@ -132,6 +146,9 @@ internal sealed partial class QueueRunnerService(BackgroundRunner runner, IOptio
 
         [LoggerMessage(EventId = 7202, Level = LogLevel.Warning, Message = "Background queue message {MessageId} failed; it will be delivered again")]
         public static partial void RunFailed(ILogger logger, string messageId, Exception exception);
+
+        [LoggerMessage(EventId = 7204, Level = LogLevel.Error, Message = "The background queue is not configured; this instance runs no background responses: {Reason}")]
+        public static partial void NotConfigured(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 7203, Level = LogLevel.Warning, Message = "Background queue message {MessageId} delivered {Count} times: moved to the poison queue")]
         public static partial void Poisoned(ILogger logger, string messageId, long count);

@@ -4,14 +4,20 @@ using ResponsesGateway.Core.Background;
 
 namespace ResponsesGateway.Storage.Background;
 
-/// <summary><see cref="IBackgroundQueue"/> on an Azure Storage queue, created on first use.</summary>
-internal sealed class StorageBackgroundQueue(QueueClient queue) : IBackgroundQueue
+/// <summary>
+/// <see cref="IBackgroundQueue"/> on an Azure Storage queue, created on first use. The client too is built on first
+/// use: a gateway that never gets a background request starts (and serves everything else) without a queue configured.
+/// </summary>
+internal sealed class StorageBackgroundQueue(Func<QueueClient> client) : IBackgroundQueue
 {
+    private readonly Lazy<QueueClient> _queue = new(client);
+
     private readonly SemaphoreSlim _create = new(1, 1);
     private volatile bool _ready;
 
     public async Task EnqueueAsync(string responseId, CancellationToken cancellationToken)
     {
+        var queue = _queue.Value;
         await EnsureAsync(queue, cancellationToken);
         try
         {

@@ -45,6 +45,7 @@ public sealed class BackgroundFixture : IAsyncLifetime
         var settings = new Dictionary<string, string?>
         {
             ["Storage:TableName"] = TableName,
+            ["Background:Runner"] = "true",
             ["Background:QueueName"] = QueueName,
             ["Background:LeaseSeconds"] = "3",
             ["Background:EventBatchSize"] = "4",

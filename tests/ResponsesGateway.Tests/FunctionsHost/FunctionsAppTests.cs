@@ -18,7 +18,8 @@ public sealed class FunctionsAppTests(FunctionsAppFixture app)
     public void Worker_ReportsEveryFunction()
     {
         Assert.Equal(
-            ["CompactResponse", "CountInputTokens", "CreateResponse", "DeleteResponse", "GetResponse", "ListInputItems", "ListModels", "ResponsesWebSocket", "RetentionSweep", "ZzUnmatchedRoute"],
+            ["CancelResponse", "CompactResponse", "CountInputTokens", "CreateResponse", "DeleteResponse", "FailPoisonedBackgroundResponse", "GetResponse", "ListInputItems", "ListModels", "ResponsesWebSocket",
+                "RetentionSweep", "RunBackgroundResponse", "ZzUnmatchedRoute"],
             app.Host.FunctionNames.Order(StringComparer.Ordinal).ToArray());
     }
 
