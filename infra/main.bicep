@@ -238,6 +238,25 @@ param gatewayMaxChainBytes int = 67108864
 @description('OTEL_EXPORTER_OTLP_ENDPOINT: an OTLP collector that also receives the traces and metrics (Application Insights always does); empty: none.')
 param otlpEndpoint string = ''
 
+@description('Background__QueueName: the storage queue of background responses (the queue trigger reads it too).')
+param backgroundQueueName string = 'responses-background'
+
+@minValue(1)
+@description('Background__EventBatchSize: events a background run writes to storage at once.')
+param backgroundEventBatchSize int = 32
+
+@minValue(10)
+@description('Background__EventBatchMilliseconds: longest time an event of a background run waits before it is written.')
+param backgroundEventBatchMilliseconds int = 250
+
+@minValue(6)
+@description('Background__LeaseSeconds: how long a background runner\'s claim lasts without renewal; a dead runner\'s run ends failed after it.')
+param backgroundLeaseSeconds int = 60
+
+@minValue(50)
+@description('Background__PollMilliseconds: longest wait between two reads of the event log while a resumed stream tails a live run.')
+param backgroundPollMilliseconds int = 1000
+
 @minValue(1)
 @description('Storage__RetentionDays: days a stored response is kept.')
 param storageRetentionDays int = 30
@@ -338,6 +357,7 @@ module storage './app/storage.bicep' = {
     tags: tags
     deploymentContainerName: deploymentStorageContainerName
     tableName: responsesTableName
+    backgroundQueueName: backgroundQueueName
   }
 }
 
@@ -431,6 +451,16 @@ var gatewaySettings = {
   Storage__MaxRetries: string(storageMaxRetries)
   Storage__RetryDelaySeconds: storageRetryDelaySeconds
   Storage__NetworkTimeoutSeconds: string(storageNetworkTimeoutSeconds)
+
+  // Background responses: the queue (storage account above, managed identity) and the runner's batching and lease.
+  // Background__Runner, __MaxConcurrentRuns and __MaxDequeueCount are the standalone server's: on Functions the queue
+  // trigger runs the queue (host.json extensions.queues).
+  Background__QueueName: backgroundQueueName
+  Background__QueueEndpoint: storage.outputs.queueServiceEndpoint
+  Background__EventBatchSize: string(backgroundEventBatchSize)
+  Background__EventBatchMilliseconds: string(backgroundEventBatchMilliseconds)
+  Background__LeaseSeconds: string(backgroundLeaseSeconds)
+  Background__PollMilliseconds: string(backgroundPollMilliseconds)
   // Storage__SweepIntervalMinutes is not set: only the standalone server reads it; the Functions app sweeps
   // with an hourly timer trigger (src/ResponsesGateway.Functions/RetentionFunction.cs).
 

@@ -124,6 +124,13 @@ public class ServerBenchmarks
                 yield return JsonNode.Parse(e)!.AsObject();
             }
         }
+
+        // The benchmark measures creates only; these routes are not on its path.
+        public Task<JsonObject> CountInputTokensAsync(UpstreamRequest request, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        public Task<JsonObject> CompactAsync(UpstreamRequest request, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
     }
 
     private sealed class NullStore : IResponseStore

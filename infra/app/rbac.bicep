@@ -26,8 +26,9 @@ var roles = {
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 }
 
-// Blob: host storage and the deployment package; Queue: host internals; Table: the gateway's responses
-// table and the host's diagnostic events.
+// Blob: host storage and the deployment package; Queue: host internals and the background-response queue (the
+// gateway sends, the queue trigger receives and deletes, the host moves poison messages); Table: the gateway's
+// responses table (background runs and their events included) and the host's diagnostic events.
 var storageRoles = [
   roles.storageBlobDataOwner
   roles.storageQueueDataContributor

@@ -29,6 +29,7 @@ public static class GatewayApp
         });
         builder.Services.AddResponsesGateway(builder.Configuration);
         builder.Services.AddRetentionSweepService();
+        builder.Services.AddBackgroundQueueConsumer();
         builder.Services.AddGatewayTelemetry(builder.Configuration);
         services?.Invoke(builder.Services);
         var app = builder.Build();

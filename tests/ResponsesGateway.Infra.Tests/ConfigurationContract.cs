@@ -61,7 +61,7 @@ internal sealed record SettingPattern(IReadOnlyList<string> Segments)
 /// </summary>
 internal static class ConfigurationContract
 {
-    public static readonly string[] Sections = ["Gateway", "Upstreams", "Storage"];
+    public static readonly string[] Sections = ["Gateway", "Upstreams", "Storage", "Background"];
 
     /// <summary>
     /// Options classes bound as a dictionary of named instances (<c>Section:{name}:Property</c>) rather than as one object.
@@ -81,6 +81,14 @@ internal static class ConfigurationContract
             "Read only by the standalone server's sweep loop. In Azure the Functions app sweeps on a fixed hourly timer trigger (RetentionFunction), so the setting would have no effect there."),
         new("Gateway__WebSocketConnectionLimitSeconds", NotProvisionedIn.Azure,
             "WebSocket mode runs only on the standalone server: the Functions app cannot hold a socket on an HTTP trigger and answers an upgrade with 426, so the setting would have no effect there."),
+        new("Background__Runner", NotProvisionedIn.Azure,
+            "Read only by the standalone server's queue consumer. On Functions the queue trigger runs the background queue, so the setting would have no effect there."),
+        new("Background__MaxConcurrentRuns", NotProvisionedIn.Azure,
+            "The standalone server's queue consumer only; on Functions the host's queue trigger settings (host.json extensions.queues.batchSize) bound concurrent runs."),
+        new("Background__MaxDequeueCount", NotProvisionedIn.Azure,
+            "The standalone server's queue consumer only; on Functions it is host.json extensions.queues.maxDequeueCount."),
+        new("Background__QueueEndpoint", NotProvisionedIn.LocalSample,
+            "Azure queue endpoint used with a managed identity; locally Storage__ConnectionString (UseDevelopmentStorage=true) names Azurite's queue service."),
         new("Storage__TableEndpoint", NotProvisionedIn.LocalSample,
             "Azure table endpoint used with a managed identity; locally Storage__ConnectionString names Azurite, and setting both would be ambiguous."),
         new("Storage__ManagedIdentityClientId", NotProvisionedIn.LocalSample,

@@ -25,11 +25,13 @@ public sealed class AzuriteServer : IAsyncDisposable
     private readonly string _executable;
     private readonly string _workDirectory;
     private readonly bool _persistent;
+    private readonly string _service;
     private Process? _process;
     private StringBuilder _output = new();
 
-    private AzuriteServer(string executable, int port, bool persistent)
+    private AzuriteServer(string executable, int port, bool persistent, string service = "table")
     {
+        _service = service;
         _executable = executable;
         _persistent = persistent;
         Port = port;
@@ -47,6 +49,35 @@ public sealed class AzuriteServer : IAsyncDisposable
         $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};TableEndpoint={TableEndpoint};";
 
     public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>The queue endpoint of an emulator started with <see cref="StartQueueAsync"/>.</summary>
+    public Uri QueueEndpoint => new($"http://127.0.0.1:{Port}/{AccountName}");
+
+    /// <summary>A connection string naming both this table emulator and <paramref name="queue"/> (background runs).</summary>
+    public string ConnectionStringWithQueue(AzuriteServer queue) => ConnectionString + $"QueueEndpoint={queue.QueueEndpoint};";
+
+    /// <summary>Azurite's queue service (azurite-queue) on a free loopback port, in memory.</summary>
+    public static async Task<AzuriteServer> StartQueueAsync(CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = new AzuriteServer(FindExecutable("queue"), FreePort(), persistent: false, service: "queue");
+            try
+            {
+                await server.StartProcessAsync(cancellationToken).ConfigureAwait(false);
+                return server;
+            }
+            catch (InvalidOperationException ex) when (attempt < 5 && ex.Message.Contains("EADDRINUSE", StringComparison.Ordinal))
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+    }
 
     /// <summary>Starts Azurite on a free port and waits (up to 90 s) until it accepts connections.</summary>
     public static Task<AzuriteServer> StartAsync(CancellationToken cancellationToken = default) => StartAsync(persistent: false, cancellationToken);
@@ -165,8 +196,8 @@ public sealed class AzuriteServer : IAsyncDisposable
     {
         string[] arguments =
         [
-            "--tableHost", "127.0.0.1",
-            "--tablePort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            $"--{_service}Host", "127.0.0.1",
+            $"--{_service}Port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             // Azurite refuses --location together with --inMemoryPersistence.
             .. (_persistent ? (string[])["--location", Path.Combine(_workDirectory, "data")] : ["--inMemoryPersistence"]),
             "--skipApiVersionCheck", "--loose", "--disableTelemetry",
@@ -220,7 +251,10 @@ public sealed class AzuriteServer : IAsyncDisposable
 
             // Azurite's own "started" line first: a port that merely accepts connections may belong to another test's
             // server that took it before Azurite could bind it, and the gateway would then store into a stranger.
-            if (Snapshot(output).Contains($"successfully started on 127.0.0.1:{Port}", StringComparison.Ordinal)
+            // (The queue service words it "successfully listens on http://127.0.0.1:port".)
+            var started = Snapshot(output);
+            if ((started.Contains($"successfully started on 127.0.0.1:{Port}", StringComparison.Ordinal)
+                    || started.Contains($"successfully listens on http://127.0.0.1:{Port}", StringComparison.Ordinal))
                 && await AcceptsConnectionsAsync(Port, cancellationToken).ConfigureAwait(false))
             {
                 return;
@@ -316,9 +350,9 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
     }
 
-    private static string FindExecutable()
+    private static string FindExecutable(string service = "table")
     {
-        var name = OperatingSystem.IsWindows() ? "azurite-table.cmd" : "azurite-table";
+        var name = OperatingSystem.IsWindows() ? $"azurite-{service}.cmd" : $"azurite-{service}";
         var path = Path.Combine(RepositoryRoot.Path, "tools", "node_modules", ".bin", name);
         return File.Exists(path)
             ? path

@@ -130,9 +130,10 @@ public sealed partial class ResponsesService
         }
     }
 
-    private async Task StreamCoreAsync(Tenant tenant, CreateResponseRequest request, IResponseEventSink sink, ConnectionChains? connection, TurnTelemetry telemetry, CancellationToken cancellationToken)
+    private async Task StreamCoreAsync(Tenant tenant, CreateResponseRequest request, IResponseEventSink sink, ConnectionChains? connection, TurnTelemetry telemetry, CancellationToken cancellationToken,
+        (string Id, long CreatedAt)? minted = null)
     {
-        var turn = await PrepareAsync(tenant, request, telemetry, cancellationToken, connection);
+        var turn = await PrepareAsync(tenant, request, telemetry, cancellationToken, connection, minted);
         using var timeout = LinkedTimeout(cancellationToken);
         var stream = new TurnStream(this, turn, sink, timeout.Token, cancellationToken);
         var opened = await BeforeFirstByteAsync(turn, token => _upstreams.OpenStreamAsync(turn.Route, turn.UpstreamRequest, token, telemetry), timeout.Token, cancellationToken);
@@ -202,7 +203,8 @@ public sealed partial class ResponsesService
         }
     }
 
-    private async Task<Turn> PrepareAsync(Tenant tenant, CreateResponseRequest request, TurnTelemetry telemetry, CancellationToken cancellationToken, ConnectionChains? connection = null)
+    private async Task<Turn> PrepareAsync(Tenant tenant, CreateResponseRequest request, TurnTelemetry telemetry, CancellationToken cancellationToken, ConnectionChains? connection = null,
+        (string Id, long CreatedAt)? minted = null)
     {
         var route = _router.Resolve(request.Model);
         List<byte[]>? chain = null;
@@ -237,8 +239,8 @@ public sealed partial class ResponsesService
             }
         }
         var conversation = await PrepareConversationAsync(tenant, request, cancellationToken);
-        var id = previousId is null ? ResponseIds.NewRoot() : ResponseIds.NewChild(previousId);
-        var createdAt = _time.GetUtcNow().ToUnixTimeSeconds();
+        var id = minted?.Id ?? (previousId is null ? ResponseIds.NewRoot() : ResponseIds.NewChild(previousId));
+        var createdAt = minted?.CreatedAt ?? _time.GetUtcNow().ToUnixTimeSeconds();
         var body = BuildUpstreamBody(request, chain, route.UpstreamModel);
         PrependConversation(body, request, conversation);
         Log.Creating(_logger, id, tenant.Name, route.Upstream.Name, request.Stream, request.Store, chain?.Count ?? 0);

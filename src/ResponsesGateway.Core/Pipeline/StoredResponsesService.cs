@@ -34,11 +34,14 @@ public sealed class StoredResponsesService(IResponseStore store)
     /// </summary>
     public async Task<IEnumerable<(JsonObject Event, int SequenceNumber)>> ReplayAsync(Tenant tenant, string id, int? startingAfter, CancellationToken cancellationToken)
     {
-        var response = await GetAsync(tenant, id, cancellationToken);
-        return CanonicalEvents.For(response)
+        return Replay(await GetAsync(tenant, id, cancellationToken), startingAfter);
+    }
+
+    /// <summary>The canonical events of <paramref name="response"/> after <paramref name="startingAfter"/>.</summary>
+    public static IEnumerable<(JsonObject Event, int SequenceNumber)> Replay(JsonObject response, int? startingAfter) =>
+        CanonicalEvents.For(response)
             .Select((evt, index) => (evt, index))
             .Where(numbered => startingAfter is null || numbered.index > startingAfter);
-    }
 
     public async Task<InputItemList> ListInputItemsAsync(Tenant tenant, string id, InputItemsQuery query, CancellationToken cancellationToken)
     {

@@ -32,6 +32,9 @@ public sealed class CreateResponseRequest
     /// <summary><c>store</c> defaults to true, as in OpenAI.</summary>
     public bool Store => Flag("store", true);
 
+    /// <summary><c>background</c>: answered at once and run from the queue (requires <c>store</c>).</summary>
+    public bool Background => Flag("background", false);
+
     public string? PreviousResponseId => JsonKinds.AsString(Body["previous_response_id"]);
 
     /// <summary>The conversation this turn reads from and appends to: <c>"conv_…"</c> or <c>{"id":"conv_…"}</c>.</summary>

@@ -93,9 +93,11 @@ public static class CreateResponseRequestParser
                 "conversation", "mutually_exclusive_parameters");
         }
         ValidateConversation(body["conversation"]);
-        if (body["background"] is JsonValue background && background.TryGetValue<bool>(out var isBackground) && isBackground)
+        if (body["background"] is JsonValue background && background.TryGetValue<bool>(out var isBackground) && isBackground
+            && body["store"] is JsonValue store && store.TryGetValue<bool>(out var stored) && !stored)
         {
-            throw GatewayErrors.InvalidRequest("Background responses are not supported by this gateway yet.", "background", "unsupported_parameter");
+            // A background run is read back (polled, resumed, cancelled) from storage: there is nothing to read without it.
+            throw GatewayErrors.InvalidRequest("Background mode requires 'store' to be true.", "background", "invalid_value");
         }
         if (!JsonKinds.IsNull(body["stream_options"]) && !(body["stream"] is JsonValue s && s.TryGetValue<bool>(out var streaming) && streaming))
         {

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ResponsesGateway.Core.Auth;
+using ResponsesGateway.Core.Background;
 using ResponsesGateway.Core.Errors;
 using ResponsesGateway.Core.Options;
 using ResponsesGateway.Core.Pipeline;
@@ -31,10 +32,13 @@ public sealed partial class ResponsesEndpoints
     private readonly GatewayShutdown _shutdown;
     private readonly GatewayOptions _options;
     private readonly ILogger _logger;
+    private readonly BackgroundResponses _background;
 
     public ResponsesEndpoints(ResponsesService responses, StoredResponsesService stored, ApiKeyAuthenticator authenticator,
-        TenantRequestLimiter limiter, UpstreamRouter router, GatewayShutdown shutdown, IOptions<GatewayOptions> options, ILogger<ResponsesEndpoints> logger)
+        TenantRequestLimiter limiter, UpstreamRouter router, GatewayShutdown shutdown, IOptions<GatewayOptions> options, ILogger<ResponsesEndpoints> logger,
+        BackgroundResponses background)
     {
+        _background = background;
         _shutdown = shutdown;
         _responses = responses;
         _stored = stored;
@@ -53,6 +57,11 @@ public sealed partial class ResponsesEndpoints
         var body = await RequestBodyReader.ReadAsync(context.Request, _options.MaxRequestBodyBytes, ct);
         var request = CreateResponseRequestParser.Parse(body);
         AddResponseHeaders(context, request);
+        if (request.Background)
+        {
+            await CreateBackgroundAsync(context, tenant, request, ct);
+            return;
+        }
         if (!request.Stream)
         {
             var response = await _responses.CreateAsync(tenant, request, ct);
@@ -69,7 +78,8 @@ public sealed partial class ResponsesEndpoints
         var query = context.Request.Query;
         if (!string.Equals(query["stream"], "true", StringComparison.OrdinalIgnoreCase))
         {
-            await WriteJsonAsync(context, await _stored.GetAsync(tenant, id, ct), ct);
+            // A background response still running shows its state and output so far.
+            await WriteJsonAsync(context, await _background.CurrentAsync(tenant, await _stored.GetAsync(tenant, id, ct), ct), ct);
             return;
         }
         int? startingAfter = null;
@@ -79,7 +89,13 @@ public sealed partial class ResponsesEndpoints
                 ? n
                 : throw GatewayErrors.InvalidValue("starting_after", "expected an integer sequence number.");
         }
-        var events = await _stored.ReplayAsync(tenant, id, startingAfter, ct);
+        var stored = await _stored.GetAsync(tenant, id, ct);
+        if (BackgroundResponses.IsBackground(stored))
+        {
+            await StreamBackgroundAsync(context, tenant, stored, startingAfter, ct);
+            return;
+        }
+        var events = StoredResponsesService.Replay(stored, startingAfter);
         await using var sse = new SseResponseWriter(context, TimeSpan.FromSeconds(_options.KeepAliveSeconds));
         foreach (var (evt, sequenceNumber) in events)
         {

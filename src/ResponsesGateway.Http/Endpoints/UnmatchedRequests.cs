@@ -18,6 +18,7 @@ public static class UnmatchedRequests
         (["v1", "responses", "compact"], ["POST"]),
         (["v1", "responses", "*"], ["GET", "DELETE"]),
         (["v1", "responses", "*", "input_items"], ["GET"]),
+        (["v1", "responses", "*", "cancel"], ["POST"]),
         (["v1", "models"], ["GET"]),
         (["v1", "conversations"], ["POST"]),
         (["v1", "conversations", "*"], ["GET", "POST", "DELETE"]),

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ResponsesGateway.Core.Auth;
+using ResponsesGateway.Core.Background;
 using ResponsesGateway.Core.Conversations;
 using ResponsesGateway.Core.Options;
 using ResponsesGateway.Core.Pipeline;
@@ -14,6 +15,7 @@ using ResponsesGateway.Http.Endpoints;
 using ResponsesGateway.Http.Hosting;
 using ResponsesGateway.Http.Limits;
 using ResponsesGateway.Storage;
+using ResponsesGateway.Storage.Background;
 using ResponsesGateway.Upstreams;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -30,6 +32,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName));
+        services.AddOptions<BackgroundOptions>().Bind(configuration.GetSection(BackgroundOptions.SectionName));
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddSingleton(sp => new UpstreamHttpClientHolder(UpstreamFactory.CreateHttpClient(sp.GetRequiredService<IOptions<GatewayOptions>>().Value)));
@@ -69,6 +72,9 @@ public static class GatewayServiceCollectionExtensions
         });
         services.AddSingleton<ResponsesService>();
         services.AddSingleton<StoredResponsesService>();
+        services.AddBackgroundRunStorage();
+        services.AddSingleton<BackgroundResponses>();
+        services.AddSingleton<BackgroundRunner>();
         services.AddSingleton<RetentionSweeper>();
         services.AddSingleton<ResponsesEndpoints>();
         services.AddSingleton<ConversationsService>();
@@ -79,6 +85,10 @@ public static class GatewayServiceCollectionExtensions
     /// <summary>Runs the retention sweep on a timer inside the process (standalone server only).</summary>
     public static IServiceCollection AddRetentionSweepService(this IServiceCollection services) =>
         services.AddHostedService<RetentionSweepService>();
+
+    /// <summary>The standalone server's consumer of the background queue (the Functions app has its queue trigger).</summary>
+    public static IServiceCollection AddBackgroundQueueConsumer(this IServiceCollection services) =>
+        ResponsesGateway.Storage.Background.BackgroundServiceCollectionExtensions.AddBackgroundQueueConsumer(services);
 
     /// <summary>Owns the shared upstream HttpClient so the container disposes it.</summary>
     private sealed class UpstreamHttpClientHolder(HttpClient client) : IDisposable

@@ -20,6 +20,7 @@ public static class ResponsesEndpointRouteBuilderExtensions
         app.MapGet("/v1/responses/{id}", c => Handlers(c).GetAsync(c, Id(c)));
         app.MapDelete("/v1/responses/{id}", c => Handlers(c).DeleteAsync(c, Id(c)));
         app.MapGet("/v1/responses/{id}/input_items", c => Handlers(c).ListInputItemsAsync(c, Id(c)));
+        app.MapPost("/v1/responses/{id}/cancel", c => Handlers(c).CancelAsync(c, Id(c)));
         app.MapGet("/v1/models", c => Handlers(c).ListModelsAsync(c));
         app.MapPost("/v1/conversations", c => Conversations(c).CreateAsync(c));
         app.MapGet("/v1/conversations/{id}", c => Conversations(c).GetAsync(c, Id(c)));

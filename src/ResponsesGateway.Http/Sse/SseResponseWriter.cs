@@ -97,6 +97,28 @@ internal sealed class SseResponseWriter : IResponseEventSink, IAsyncDisposable
         }
     }
 
+    /// <summary>Commits the response (200, SSE headers) before the first event: a stream that waits for events shows its headers at once.</summary>
+    public async ValueTask EnsureStartedAsync(CancellationToken cancellationToken)
+    {
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            if (!Started)
+            {
+                await StartAsync(cancellationToken);
+                await _context.Response.Body.FlushAsync(cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException || (e is OperationCanceledException && _context.RequestAborted.IsCancellationRequested))
+        {
+            throw new ClientDisconnectedException(e);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         var response = _context.Response;

@@ -18,9 +18,9 @@ public sealed class FunctionsAppTests(FunctionsAppFixture app)
     public void Worker_ReportsEveryFunction()
     {
         Assert.Equal(
-            ["AddConversationItems", "CompactResponse", "CountInputTokens", "CreateConversation", "CreateResponse", "DeleteConversation", "DeleteConversationItem",
-                "DeleteResponse", "GetConversation", "GetConversationItem", "GetResponse", "ListConversationItems", "ListInputItems", "ListModels", "ResponsesWebSocket",
-                "RetentionSweep", "UpdateConversation", "ZzUnmatchedRoute"],
+            ["AddConversationItems", "CancelResponse", "CompactResponse", "CountInputTokens", "CreateConversation", "CreateResponse", "DeleteConversation", "DeleteConversationItem",
+                "DeleteResponse", "FailPoisonedBackgroundResponse", "GetConversation", "GetConversationItem", "GetResponse", "ListConversationItems", "ListInputItems", "ListModels", "ResponsesWebSocket",
+                "RetentionSweep", "RunBackgroundResponse", "UpdateConversation", "ZzUnmatchedRoute"],
             app.Host.FunctionNames.Order(StringComparer.Ordinal).ToArray());
     }
 

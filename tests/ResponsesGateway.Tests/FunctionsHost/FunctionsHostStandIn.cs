@@ -21,7 +21,7 @@ namespace ResponsesGateway.Tests.FunctionsHost;
 /// process started with the host's command line, and an HTTP front end on loopback that routes each request to its
 /// function, forwards it to the worker's own Kestrel with the <c>x-ms-invocation-id</c> header (streamed both ways,
 /// with YARP as the host does) and sends the matching InvocationRequest over gRPC. Timer functions are invoked on
-/// demand with <see cref="InvokeTimerAsync"/>.
+/// demand with <see cref="InvokeTimerAsync"/>, queue functions with a message with <see cref="InvokeQueueAsync"/>.
 /// </summary>
 public sealed class FunctionsHostStandIn : IAsyncDisposable
 {
@@ -102,6 +102,21 @@ public sealed class FunctionsHostStandIn : IAsyncDisposable
         };
         var request = NewInvocation(function.FunctionId);
         request.InputData.Add(new ParameterBinding { Name = trigger, Data = new TypedData { Json = timerInfo.ToJsonString() } });
+        return await _channel.InvokeAsync(request).WaitAsync(InvocationTimeout);
+    }
+
+    /// <summary>
+    /// Invokes a queue-triggered function with one message, as the host does when its queue listener dequeues it (the
+    /// message text as the trigger's string data, and the trigger metadata the host adds).
+    /// </summary>
+    public async Task<InvocationResponse> InvokeQueueAsync(string functionName, string message, long dequeueCount = 1)
+    {
+        var function = (await _channel.Loaded).Single(f => f.Name == functionName);
+        var trigger = function.Bindings.Single(b => b.Value.Type.Equals("queueTrigger", StringComparison.OrdinalIgnoreCase)).Key;
+        var request = NewInvocation(function.FunctionId);
+        request.InputData.Add(new ParameterBinding { Name = trigger, Data = new TypedData { String = message } });
+        request.TriggerMetadata["DequeueCount"] = new TypedData { Json = dequeueCount.ToString(CultureInfo.InvariantCulture) };
+        request.TriggerMetadata["Id"] = new TypedData { String = Guid.NewGuid().ToString() };
         return await _channel.InvokeAsync(request).WaitAsync(InvocationTimeout);
     }
 

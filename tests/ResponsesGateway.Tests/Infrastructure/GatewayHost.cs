@@ -41,6 +41,8 @@ public sealed class GatewayHost : IAsyncDisposable
             ["Storage:TableName"] = "t" + Guid.NewGuid().ToString("N")[..20],
             ["Logging:LogLevel:Default"] = "Warning",
             ["Urls"] = "http://127.0.0.1:0",
+            // No queue consumer unless a test asks for one (tests/ResponsesGateway.Tests/Background): most tests have no queue service.
+            ["Background:Runner"] = "false",
         };
         foreach (var (key, value) in upstreams)
         {

@@ -246,7 +246,7 @@ public static class HostileCorpus
             ("metadata value 513 chars", "\"metadata\":{\"k\":\"" + new string('v', 513) + "\"}"), ("metadata value null", "\"metadata\":{\"k\":null}"),
             ("safety_identifier 129 chars", "\"safety_identifier\":\"" + new string('s', 129) + "\""),
             ("truncation bogus", "\"truncation\":\"sometimes\""),
-            ("background true", "\"background\":true"), ("conversation string", "\"conversation\":\"conv_1\""),
+            ("background without store", "\"background\":true,\"store\":false"), ("conversation string", "\"conversation\":\"conv_1\""),
             ("stream_options without stream", "\"stream_options\":{}"),
         })
         {
