@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts everything for a local run: Azurite (tables, data kept in ./.azurite), the offline mock upstream (unless an
+# Starts everything for a local run: Azurite (tables and queues, data kept in ./.azurite), the offline mock upstream (unless an
 # upstream is configured through Upstreams__* environment variables) and the gateway on http://127.0.0.1:8080.
 # Ctrl+C stops all of them.
 set -euo pipefail
@@ -33,6 +33,7 @@ dotnet publish src/ResponsesGateway.Server -c Release -r "$(dotnet --info | sed 
   --self-contained false -p:PublishReadyToRun=true --artifacts-path .run/artifacts -o .run/server --nologo -v quiet >/dev/null
 dotnet build src/ResponsesGateway.MockUpstream -c Release -o .run/mock --nologo -v quiet >/dev/null
 
+# Tables hold the chains and conversations; the queue carries background runs (background: true).
 if listening 10002; then
   echo "Azurite (or another table endpoint) is already listening on 10002; using it."
 else
@@ -40,6 +41,14 @@ else
     --skipApiVersionCheck --loose --disableTelemetry >.run/azurite.log 2>&1 &
   pids+=($!)
   wait_for 10002 Azurite azurite
+fi
+if listening 10001; then
+  echo "Azurite (or another queue endpoint) is already listening on 10001; using it."
+else
+  tools/node_modules/.bin/azurite-queue --queueHost 127.0.0.1 --queuePort 10001 --location .azurite \
+    --skipApiVersionCheck --loose --disableTelemetry >.run/azurite-queue.log 2>&1 &
+  pids+=($!)
+  wait_for 10001 "Azurite's queue service" azurite-queue
 fi
 
 if env | grep -q '^Upstreams__'; then

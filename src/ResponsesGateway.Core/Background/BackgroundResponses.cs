@@ -301,7 +301,7 @@ public sealed partial class BackgroundResponses(ResponsesService responses, IRes
     {
         try
         {
-            await store.SaveAsync(new StoredResponse
+            var ended = new StoredResponse
             {
                 Id = stored.Id,
                 Owner = stored.Owner,
@@ -311,7 +311,9 @@ public sealed partial class BackgroundResponses(ResponsesService responses, IRes
                 CreatedAt = stored.CreatedAt,
                 Response = response,
                 InputItems = stored.InputItems,
-            }, CancellationToken.None);
+            };
+            await store.SaveAsync(ended, CancellationToken.None);
+            await responses.IndexStoredItemsAsync(ended, CancellationToken.None);
         }
         catch (PreviousResponseGoneException e)
         {

@@ -14,7 +14,7 @@ namespace ResponsesGateway.Core.Background;
 /// stream it renews the runner's lease and watches for a cancel; at the end it wins the run's state before storing
 /// the turn, so a cancel and the runner never both decide how the run ended.
 /// </summary>
-internal sealed partial class BackgroundRunSink(StoredResponse queued, BackgroundRun claimed, IBackgroundRunStore runs, IResponseStore store,
+internal sealed partial class BackgroundRunSink(StoredResponse queued, BackgroundRun claimed, IBackgroundRunStore runs, IResponseStore store, ResponsesService responses,
     BackgroundOptions options, TimeProvider time, Func<CancellationToken, Task>? keepMessage, ILogger logger) : IResponseEventSink, IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -254,7 +254,7 @@ internal sealed partial class BackgroundRunSink(StoredResponse queued, Backgroun
     {
         try
         {
-            await store.SaveAsync(new StoredResponse
+            var stored = new StoredResponse
             {
                 Id = queued.Id,
                 Owner = queued.Owner,
@@ -264,7 +264,9 @@ internal sealed partial class BackgroundRunSink(StoredResponse queued, Backgroun
                 CreatedAt = queued.CreatedAt,
                 Response = final,
                 InputItems = queued.InputItems,
-            }, CancellationToken.None);
+            };
+            await store.SaveAsync(stored, CancellationToken.None);
+            await responses.IndexStoredItemsAsync(stored, CancellationToken.None);
             return null;
         }
         catch (PreviousResponseGoneException e)

@@ -49,7 +49,7 @@ public sealed partial class BackgroundRunner(ResponsesService responses, Backgro
             await runs.TryUpdateAsync(claimed with { State = ResponseStatuses.Cancelled }, CancellationToken.None);
             return;
         }
-        using var sink = new BackgroundRunSink(queued, claimed, runs, store, _options, time, keepMessage, logger);
+        using var sink = new BackgroundRunSink(queued, claimed, runs, store, responses, _options, time, keepMessage, logger);
         using var stopPump = new CancellationTokenSource();
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, sink.Aborted);
         var pump = sink.PumpAsync(stopPump.Token);

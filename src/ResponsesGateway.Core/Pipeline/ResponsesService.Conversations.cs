@@ -92,9 +92,16 @@ public sealed partial class ResponsesService
     }
 
     /// <summary>A stored turn outside a conversation: its items become referable by id (a conversation indexes its own).</summary>
-    private Task IndexTurnItemsAsync(Turn turn, StoredResponse stored, CancellationToken cancellationToken)
+    private Task IndexTurnItemsAsync(Turn turn, StoredResponse stored, CancellationToken cancellationToken) =>
+        turn.ConversationId is null ? IndexStoredItemsAsync(stored, cancellationToken) : Task.CompletedTask;
+
+    /// <summary>
+    /// Makes the items of a turn stored outside this class referable by id (the background runner stores its turns
+    /// itself). A turn on a conversation is skipped: its items are indexed to the conversation, which outlives the turn.
+    /// </summary>
+    public Task IndexStoredItemsAsync(StoredResponse stored, CancellationToken cancellationToken)
     {
-        if (_conversations is null || turn.ConversationId is not null)
+        if (_conversations is null || stored.Response["conversation"] is JsonObject)
         {
             return Task.CompletedTask;
         }
