@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json.Nodes;
-using ResponsesGateway.TestSupport;
 using ResponsesGateway.Tests.Infrastructure;
 
 namespace ResponsesGateway.Tests.Conversations;
@@ -47,36 +44,6 @@ public sealed class JsSdkConversationTests(GatewayFixture fixture)
         Assert.Equal(404, (int)result["missing"]!["status"]!);
     }
 
-    private static async Task<JsonObject> RunAsync(GatewayHost gateway, string marker)
-    {
-        var info = new ProcessStartInfo("node")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepositoryRoot.Path,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        info.ArgumentList.Add(Path.Combine(RepositoryRoot.Path, "tools", "js", "conversations-check.mjs"));
-        info.ArgumentList.Add(new Uri(gateway.BaseUrl, "/v1").ToString());
-        info.ArgumentList.Add(GatewayHost.KeyA);
-        info.ArgumentList.Add(marker);
-        using var process = Process.Start(info)!;
-        try
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            var line = (await stdout).Trim();
-            Assert.True(line.Length > 0, "conversations-check.mjs printed nothing: " + await stderr);
-            return JsonNode.Parse(line)!.AsObject();
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-    }
+    private static Task<JsonObject> RunAsync(GatewayHost gateway, string marker) =>
+        NodeScript.RunAsync("conversations-check.mjs", TimeSpan.FromSeconds(60), new Uri(gateway.BaseUrl, "/v1").ToString(), GatewayHost.KeyA, marker);
 }
