@@ -57,27 +57,8 @@ public sealed class AzuriteServer : IAsyncDisposable
     public string ConnectionStringWithQueue(AzuriteServer queue) => ConnectionString + $"QueueEndpoint={queue.QueueEndpoint};";
 
     /// <summary>Azurite's queue service (azurite-queue) on a free loopback port, in memory.</summary>
-    public static async Task<AzuriteServer> StartQueueAsync(CancellationToken cancellationToken = default)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var server = new AzuriteServer(FindExecutable("queue"), FreePort(), persistent: false, service: "queue");
-            try
-            {
-                await server.StartProcessAsync(cancellationToken).ConfigureAwait(false);
-                return server;
-            }
-            catch (InvalidOperationException ex) when (attempt < 5 && ex.Message.Contains("EADDRINUSE", StringComparison.Ordinal))
-            {
-                await server.DisposeAsync().ConfigureAwait(false);
-            }
-            catch
-            {
-                await server.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-        }
-    }
+    public static Task<AzuriteServer> StartQueueAsync(CancellationToken cancellationToken = default) =>
+        StartOnFreePortAsync(port => new AzuriteServer(FindExecutable("queue"), port, persistent: false, service: "queue"), cancellationToken);
 
     /// <summary>Starts Azurite on a free port and waits (up to 90 s) until it accepts connections.</summary>
     public static Task<AzuriteServer> StartAsync(CancellationToken cancellationToken = default) => StartAsync(persistent: false, cancellationToken);
@@ -104,13 +85,16 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
     }
 
-    private static async Task<AzuriteServer> StartAsync(bool persistent, CancellationToken cancellationToken)
+    private static Task<AzuriteServer> StartAsync(bool persistent, CancellationToken cancellationToken) =>
+        StartOnFreePortAsync(port => new AzuriteServer(FindExecutable(), port, persistent), cancellationToken);
+
+    private static async Task<AzuriteServer> StartOnFreePortAsync(Func<int, AzuriteServer> create, CancellationToken cancellationToken)
     {
         // The free port can be taken by another test's server before Azurite binds it; Azurite then exits with
         // EADDRINUSE and another port is tried.
         for (var attempt = 1; ; attempt++)
         {
-            var server = new AzuriteServer(FindExecutable(), FreePort(), persistent);
+            var server = create(LoopbackPorts.Free());
             try
             {
                 await server.StartProcessAsync(cancellationToken).ConfigureAwait(false);
@@ -357,24 +341,5 @@ public sealed class AzuriteServer : IAsyncDisposable
         return File.Exists(path)
             ? path
             : throw new InvalidOperationException($"Azurite is not installed: {path} does not exist. {InstallHint}");
-    }
-
-    /// <summary>
-    /// Asks the OS for a free port. Another process could take it before Azurite binds; Azurite then exits with
-    /// EADDRINUSE (the start-up check waits for Azurite's own "started" line, so it never talks to a stranger) and
-    /// <see cref="StartAsync(bool, CancellationToken)"/> tries another port.
-    /// </summary>
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
     }
 }

@@ -10,22 +10,21 @@ using ResponsesGateway.Storage.Tables;
 namespace ResponsesGateway.Storage.Background;
 
 /// <summary><see cref="IBackgroundRunStore"/> on the chain table (layout in <see cref="BackgroundRows"/>).</summary>
-internal sealed partial class TableBackgroundRunStore(TableClient table, ILogger<TableBackgroundRunStore> logger) : IBackgroundRunStore
+internal sealed class TableBackgroundRunStore(TableClient table, ILogger<TableBackgroundRunStore> logger) : IBackgroundRunStore
 {
     private static readonly string[] RunColumns = [BackgroundRows.Owner, BackgroundRows.State, BackgroundRows.LeaseUntil, BackgroundRows.LastSequence];
-    private readonly SemaphoreSlim _createTable = new(1, 1);
-    private volatile bool _tableReady;
+    private readonly TableGuard _guard = new(table, logger, "background runs");
 
     public async Task CreateAsync(BackgroundRun run, JsonObject requestBody, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken);
+        await _guard.EnsureCreatedAsync(cancellationToken);
         var partition = ResponseRows.PartitionOf(run.Id);
         var rows = BackgroundRows.RowsOf(BackgroundRows.EncodeRequest(requestBody));
         for (var i = 0; i < rows.Count; i++)
         {
             var row = new TableEntity(partition, BackgroundRows.RequestKey(run.Id, i));
             ResponseRows.WriteChunks(row, rows[i], 0);
-            await RunAsync(() => table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken), "write", cancellationToken);
+            await _guard.WriteAsync(() => table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken), "write", cancellationToken);
         }
         var head = new TableEntity(partition, BackgroundRows.RunKey(run.Id))
         {
@@ -34,7 +33,7 @@ internal sealed partial class TableBackgroundRunStore(TableClient table, ILogger
             [BackgroundRows.LastSequence] = run.LastSequence,
             [BackgroundRows.RequestRows] = (long)rows.Count,
         };
-        await RunAsync(() => table.UpsertEntityAsync(head, TableUpdateMode.Replace, cancellationToken), "write", cancellationToken);
+        await _guard.WriteAsync(() => table.UpsertEntityAsync(head, TableUpdateMode.Replace, cancellationToken), "write", cancellationToken);
     }
 
     public async Task<BackgroundRun?> GetAsync(string id, CancellationToken cancellationToken)
@@ -86,7 +85,7 @@ internal sealed partial class TableBackgroundRunStore(TableClient table, ILogger
         }
         catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
         {
-            throw Unavailable("write", e);
+            throw _guard.Unavailable("write", e);
         }
     }
 
@@ -109,7 +108,7 @@ internal sealed partial class TableBackgroundRunStore(TableClient table, ILogger
                 row[BackgroundRows.Parts] = rows.Count;
                 row[BackgroundRows.Last] = events[^1].SequenceNumber;
             }
-            await RunAsync(() => table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken), "write", cancellationToken);
+            await _guard.WriteAsync(() => table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken), "write", cancellationToken);
         }
     }
 
@@ -133,7 +132,7 @@ internal sealed partial class TableBackgroundRunStore(TableClient table, ILogger
         }
         catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
         {
-            throw Unavailable("query", e);
+            throw _guard.Unavailable("query", e);
         }
         var events = new List<SequencedEvent>();
         var batches = rows
@@ -183,57 +182,7 @@ internal sealed partial class TableBackgroundRunStore(TableClient table, ILogger
         }
         catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
         {
-            throw Unavailable("read", e);
+            throw _guard.Unavailable("read", e);
         }
-    }
-
-    private async Task RunAsync(Func<Task<Response>> write, string operation, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await write();
-        }
-        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
-        {
-            throw Unavailable(operation, e);
-        }
-    }
-
-    private async Task EnsureTableAsync(CancellationToken cancellationToken)
-    {
-        if (_tableReady)
-        {
-            return;
-        }
-        await _createTable.WaitAsync(cancellationToken);
-        try
-        {
-            if (!_tableReady)
-            {
-                await table.CreateIfNotExistsAsync(cancellationToken);
-                _tableReady = true;
-            }
-        }
-        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
-        {
-            throw Unavailable("create the table", e);
-        }
-        finally
-        {
-            _createTable.Release();
-        }
-    }
-
-    private StoreUnavailableException Unavailable(string operation, Exception e)
-    {
-        var (status, code) = TableFailures.Describe(e);
-        Log.StorageFailed(logger, operation, status, code);
-        return new StoreUnavailableException($"Table storage could not {operation} a background run: HTTP {status} ({code ?? "no answer"}).");
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Table storage failed to {Operation} a background run: HTTP {Status} ({Code})")]
-        public static partial void StorageFailed(ILogger logger, string operation, int status, string? code);
     }
 }

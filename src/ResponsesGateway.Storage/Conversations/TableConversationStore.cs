@@ -26,19 +26,19 @@ internal sealed partial class TableConversationStore : IConversationStore
 
     private readonly TableClient _table;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _createTable = new(1, 1);
     private readonly ConcurrentDictionary<string, byte> _bucketed = new(StringComparer.Ordinal);
-    private volatile bool _tableReady;
+    private readonly TableGuard _guard;
 
     public TableConversationStore(TableClient table, ILogger<TableConversationStore> logger)
     {
         _table = table;
         _logger = logger;
+        _guard = new TableGuard(table, logger, "conversations");
     }
 
     public async Task CreateAsync(StoredConversation conversation, IReadOnlyList<JsonObject> items, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken);
+        await _guard.EnsureCreatedAsync(cancellationToken);
         var rows = new List<TableEntity>();
         long bytes = 0;
         for (var i = 0; i < items.Count; i++)
@@ -59,16 +59,16 @@ internal sealed partial class TableConversationStore : IConversationStore
             // The conversation and its first items appear together.
             var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, head) };
             actions.AddRange(rows.Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)));
-            await RunAsync(async () => (await _table.SubmitTransactionAsync(actions, cancellationToken)).GetRawResponse(), "write", cancellationToken);
+            await _guard.WriteAsync(async () => (await _table.SubmitTransactionAsync(actions, cancellationToken)).GetRawResponse(), "write", cancellationToken);
         }
         else
         {
             // Too large for one transaction: the items first, the head row last (it is what makes the conversation exist).
             foreach (var row in rows)
             {
-                await RunAsync(() => _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken), "write", cancellationToken);
+                await _guard.WriteAsync(() => _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken), "write", cancellationToken);
             }
-            await RunAsync(() => _table.AddEntityAsync(head, cancellationToken), "write", cancellationToken);
+            await _guard.WriteAsync(() => _table.AddEntityAsync(head, cancellationToken), "write", cancellationToken);
         }
         await Task.WhenAll(
             IndexAsync(conversation.Owner, conversation.Id, items.Select(i => (string?)i["id"]).OfType<string>().ToList(), cancellationToken),
@@ -93,13 +93,13 @@ internal sealed partial class TableConversationStore : IConversationStore
             }
             var update = new TableEntity(id, ConversationRows.HeadKey) { [ConversationRows.Metadata] = metadata.ToJsonString() };
             // On the ETag read: a delete in between must not be undone by this write (a merge on a missing row fails).
-            if (await ConditionalAsync(() => _table.UpdateEntityAsync(update, head.ETag, TableUpdateMode.Merge, cancellationToken), "write", cancellationToken))
+            if (await _guard.ConditionalAsync(() => _table.UpdateEntityAsync(update, head.ETag, TableUpdateMode.Merge, cancellationToken), "write", cancellationToken))
             {
                 head[ConversationRows.Metadata] = update[ConversationRows.Metadata];
                 return ToConversation(id, head);
             }
         }
-        throw Unavailable("write", new InvalidOperationException("The conversation kept changing."));
+        throw _guard.Unavailable("write", new InvalidOperationException("The conversation kept changing."));
     }
 
     public async Task<bool> DeleteAsync(string owner, string id, CancellationToken cancellationToken)
@@ -110,7 +110,7 @@ internal sealed partial class TableConversationStore : IConversationStore
             return false;
         }
         // The head row first: from then on the conversation does not exist and every append to it fails.
-        if (!await ConditionalAsync(() => _table.DeleteEntityAsync(id, ConversationRows.HeadKey, ETag.All, cancellationToken), "delete", cancellationToken))
+        if (!await _guard.ConditionalAsync(() => _table.DeleteEntityAsync(id, ConversationRows.HeadKey, ETag.All, cancellationToken), "delete", cancellationToken))
         {
             return false;
         }
@@ -142,7 +142,7 @@ internal sealed partial class TableConversationStore : IConversationStore
         {
             return await GetAsync(owner, id, cancellationToken) is not null;
         }
-        await EnsureTableAsync(cancellationToken);
+        await _guard.EnsureCreatedAsync(cancellationToken);
         for (var attempt = 0; attempt < MaxAppendAttempts; attempt++)
         {
             var head = await GetHeadAsync(id, [ConversationRows.Owner, ConversationRows.NextSequence], cancellationToken);
@@ -182,7 +182,7 @@ internal sealed partial class TableConversationStore : IConversationStore
             Log.Appended(_logger, id, items.Count, attempt);
             return true;
         }
-        throw Unavailable("append", new InvalidOperationException("The conversation kept changing."));
+        throw _guard.Unavailable("append", new InvalidOperationException("The conversation kept changing."));
     }
 
     /// <summary>True when appended, null when another append won the head row's ETag, false when the conversation is gone.</summary>
@@ -201,7 +201,7 @@ internal sealed partial class TableConversationStore : IConversationStore
         }
         catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
         {
-            throw Unavailable("append", e);
+            throw _guard.Unavailable("append", e);
         }
     }
 
@@ -222,17 +222,17 @@ internal sealed partial class TableConversationStore : IConversationStore
         }
         catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
         {
-            throw Unavailable("append", e);
+            throw _guard.Unavailable("append", e);
         }
         foreach (var row in rows)
         {
-            await RunAsync(() => _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken), "append", cancellationToken);
+            await _guard.WriteAsync(() => _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken), "append", cancellationToken);
         }
         if (await GetHeadAsync(claim.PartitionKey, [ConversationRows.Owner], cancellationToken) is null)
         {
             foreach (var row in rows)
             {
-                await ConditionalAsync(() => _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken), "delete", cancellationToken);
+                await _guard.ConditionalAsync(() => _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken), "delete", cancellationToken);
             }
             return false;
         }
@@ -279,11 +279,11 @@ internal sealed partial class TableConversationStore : IConversationStore
         foreach (var row in items)
         {
             // The item row first: without it the item does not exist; then its continuation rows are erased too.
-            deleted |= await ConditionalAsync(() => _table.DeleteEntityAsync(id, row.RowKey, ETag.All, cancellationToken), "delete", cancellationToken);
+            deleted |= await _guard.ConditionalAsync(() => _table.DeleteEntityAsync(id, row.RowKey, ETag.All, cancellationToken), "delete", cancellationToken);
             for (var i = 1; i <= (row.GetInt64(ResponseRows.Continuations) ?? 0); i++)
             {
                 var key = ResponseRows.ContinuationKey(row.RowKey, i);
-                await ConditionalAsync(() => _table.DeleteEntityAsync(id, key, ETag.All, cancellationToken), "delete", cancellationToken);
+                await _guard.ConditionalAsync(() => _table.DeleteEntityAsync(id, key, ETag.All, cancellationToken), "delete", cancellationToken);
             }
         }
         return deleted;
@@ -291,7 +291,7 @@ internal sealed partial class TableConversationStore : IConversationStore
 
     public async Task IndexResponseItemsAsync(string owner, string responseId, IReadOnlyCollection<string> itemIds, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken);
+        await _guard.EnsureCreatedAsync(cancellationToken);
         await IndexAsync(owner, responseId, itemIds, cancellationToken);
     }
 
@@ -313,7 +313,7 @@ internal sealed partial class TableConversationStore : IConversationStore
         }
         catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
         {
-            throw Unavailable("read", e);
+            throw _guard.Unavailable("read", e);
         }
     }
 
@@ -329,7 +329,7 @@ internal sealed partial class TableConversationStore : IConversationStore
             var id = bucket.RowKey;
             var head = await GetHeadAsync(id, [ConversationRows.LastActivity], cancellationToken);
             if (head is not null && (head.GetInt64(ConversationRows.LastActivity) ?? 0) < limit
-                && await ConditionalAsync(() => _table.DeleteEntityAsync(id, ConversationRows.HeadKey, head.ETag, cancellationToken), "delete", cancellationToken))
+                && await _guard.ConditionalAsync(() => _table.DeleteEntityAsync(id, ConversationRows.HeadKey, head.ETag, cancellationToken), "delete", cancellationToken))
             {
                 await EraseAsync(id, cancellationToken);
                 removed++;
@@ -338,7 +338,7 @@ internal sealed partial class TableConversationStore : IConversationStore
             {
                 await EraseAsync(id, cancellationToken); // rows left by a delete that did not finish
             }
-            await ConditionalAsync(() => _table.DeleteEntityAsync(bucket.PartitionKey, bucket.RowKey, ETag.All, cancellationToken), "delete", cancellationToken);
+            await _guard.ConditionalAsync(() => _table.DeleteEntityAsync(bucket.PartitionKey, bucket.RowKey, ETag.All, cancellationToken), "delete", cancellationToken);
         }
         return removed;
     }
@@ -358,12 +358,12 @@ internal sealed partial class TableConversationStore : IConversationStore
                 // A row went meanwhile (another delete or sweep): delete the rest one by one.
                 foreach (var row in batch)
                 {
-                    await ConditionalAsync(() => _table.DeleteEntityAsync(id, row.RowKey, ETag.All, cancellationToken), "delete", cancellationToken);
+                    await _guard.ConditionalAsync(() => _table.DeleteEntityAsync(id, row.RowKey, ETag.All, cancellationToken), "delete", cancellationToken);
                 }
             }
             catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
             {
-                throw Unavailable("delete", e);
+                throw _guard.Unavailable("delete", e);
             }
         }
     }
@@ -380,12 +380,12 @@ internal sealed partial class TableConversationStore : IConversationStore
         {
             try
             {
-                await RecreatingTableAsync(async () => (await _table.SubmitTransactionAsync(
+                await _guard.RecreatingTableAsync(async () => (await _table.SubmitTransactionAsync(
                     batch.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), cancellationToken)).GetRawResponse(), cancellationToken);
             }
             catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
             {
-                throw Unavailable("index", e);
+                throw _guard.Unavailable("index", e);
             }
         }
     }
@@ -403,7 +403,7 @@ internal sealed partial class TableConversationStore : IConversationStore
         {
             _bucketed.Clear();
         }
-        await RunAsync(() => _table.UpsertEntityAsync(new TableEntity(bucket, id), TableUpdateMode.Replace, cancellationToken), "write", cancellationToken);
+        await _guard.WriteAsync(() => _table.UpsertEntityAsync(new TableEntity(bucket, id), TableUpdateMode.Replace, cancellationToken), "write", cancellationToken);
         _bucketed.TryAdd(key, 0);
     }
 
@@ -430,7 +430,7 @@ internal sealed partial class TableConversationStore : IConversationStore
         }
         catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
         {
-            throw Unavailable("read", e);
+            throw _guard.Unavailable("read", e);
         }
     }
 
@@ -450,90 +450,9 @@ internal sealed partial class TableConversationStore : IConversationStore
         }
         catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
         {
-            throw Unavailable("query", e);
+            throw _guard.Unavailable("query", e);
         }
         return rows;
-    }
-
-    private async Task RunAsync(Func<Task<Response>> write, string operation, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await RecreatingTableAsync(write, cancellationToken);
-        }
-        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
-        {
-            throw Unavailable(operation, e);
-        }
-    }
-
-    /// <summary>
-    /// A write that creates rows, run again once if the table went away after this process created it (deleted, or an
-    /// emulator restarted empty): without this, every later write would fail until the process restarts.
-    /// </summary>
-    private async Task RecreatingTableAsync(Func<Task<Response>> write, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await write();
-        }
-        catch (RequestFailedException e) when (e.Status == 404 && e.ErrorCode == "TableNotFound")
-        {
-            _tableReady = false;
-            await EnsureTableAsync(cancellationToken);
-            await write();
-        }
-    }
-
-    /// <summary>A write that may lose to another: false when the row is gone or changed (404, 412).</summary>
-    private async Task<bool> ConditionalAsync(Func<Task<Response>> write, string operation, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await write();
-            return true;
-        }
-        catch (RequestFailedException e) when (e.Status is 404 or 412)
-        {
-            return false;
-        }
-        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
-        {
-            throw Unavailable(operation, e);
-        }
-    }
-
-    private async Task EnsureTableAsync(CancellationToken cancellationToken)
-    {
-        if (_tableReady)
-        {
-            return;
-        }
-        await _createTable.WaitAsync(cancellationToken);
-        try
-        {
-            if (!_tableReady)
-            {
-                await _table.CreateIfNotExistsAsync(cancellationToken);
-                _tableReady = true;
-            }
-        }
-        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
-        {
-            throw Unavailable("create the table", e);
-        }
-        finally
-        {
-            _createTable.Release();
-        }
-    }
-
-    private StoreUnavailableException Unavailable(string operation, Exception e)
-    {
-        var (status, code) = TableFailures.Describe(e);
-        Log.StorageFailed(_logger, operation, status, code);
-        // Not the SDK exception: its message carries request headers, URIs and bodies.
-        return new StoreUnavailableException($"Table storage could not {operation}: HTTP {status} ({code ?? "no answer"}).");
     }
 
     private static partial class Log
@@ -543,8 +462,5 @@ internal sealed partial class TableConversationStore : IConversationStore
 
         [LoggerMessage(EventId = 4102, Level = LogLevel.Debug, Message = "Appended {Items} items to {ConversationId} after {Retries} lost races")]
         public static partial void Appended(ILogger logger, string conversationId, int items, int retries);
-
-        [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Table storage failed to {Operation} a conversation: HTTP {Status} ({Code})")]
-        public static partial void StorageFailed(ILogger logger, string operation, int status, string? code);
     }
 }

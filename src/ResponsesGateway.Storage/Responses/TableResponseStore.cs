@@ -22,18 +22,18 @@ internal sealed partial class TableResponseStore : IResponseStore
     private readonly TableClient _table;
     private readonly ILogger _logger;
     private readonly ExpiryIndex _index = new();
-    private readonly SemaphoreSlim _createTable = new(1, 1);
-    private volatile bool _tableReady;
+    private readonly TableGuard _guard;
 
     public TableResponseStore(TableClient table, ILogger<TableResponseStore> logger)
     {
         _table = table;
         _logger = logger;
+        _guard = new TableGuard(table, logger, "responses");
     }
 
     public async Task SaveAsync(StoredResponse response, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken);
+        await _guard.EnsureCreatedAsync(cancellationToken);
         var partition = ResponseRows.PartitionOf(response.Id);
         var chunks = ResponsePayload.Split(ResponsePayload.Encode(response.Response, response.InputItems, out var plainBytes));
         var continuations = Math.Max(0, (chunks.Count - 1) / ResponseRows.ChunksPerRow);
@@ -116,7 +116,7 @@ internal sealed partial class TableResponseStore : IResponseStore
         }
         catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
         {
-            throw Unavailable("write", e);
+            throw _guard.Unavailable("write", e);
         }
     }
 
@@ -215,12 +215,12 @@ internal sealed partial class TableResponseStore : IResponseStore
             {
                 // Descendants are rebuilt from this turn's items: hide it, keep its rows until the last one is deleted.
                 var tombstone = new TableEntity(partition, id) { [ResponseRows.Deleted] = true };
-                if (await ConditionalAsync(() => _table.UpdateEntityAsync(tombstone, head.ETag, TableUpdateMode.Merge, cancellationToken), "delete", cancellationToken))
+                if (await _guard.ConditionalAsync(() => _table.UpdateEntityAsync(tombstone, head.ETag, TableUpdateMode.Merge, cancellationToken), "delete", cancellationToken))
                 {
                     return true;
                 }
             }
-            else if (await ConditionalAsync(() => _table.DeleteEntityAsync(partition, id, head.ETag, cancellationToken), "delete", cancellationToken))
+            else if (await _guard.ConditionalAsync(() => _table.DeleteEntityAsync(partition, id, head.ETag, cancellationToken), "delete", cancellationToken))
             {
                 await RemoveContinuationsAsync(partition, id, ResponseRows.ContinuationCount(head), cancellationToken);
                 await EraseDeletedAncestorsAsync(partition, head.GetString(ResponseRows.Parent), cancellationToken);
@@ -228,7 +228,7 @@ internal sealed partial class TableResponseStore : IResponseStore
             }
             if (attempt == MaxDeleteAttempts)
             {
-                throw Unavailable("delete", new InvalidOperationException("The row kept changing."));
+                throw _guard.Unavailable("delete", new InvalidOperationException("The row kept changing."));
             }
         }
     }
@@ -243,7 +243,7 @@ internal sealed partial class TableResponseStore : IResponseStore
         {
             var head = await GetHeadAsync(partition, id, DeleteColumns, cancellationToken);
             if (head is null || head.GetBoolean(ResponseRows.Deleted) != true || await HasChildrenAsync(partition, id, cancellationToken)
-                || !await ConditionalAsync(() => _table.DeleteEntityAsync(partition, id, head.ETag, cancellationToken), "delete", cancellationToken))
+                || !await _guard.ConditionalAsync(() => _table.DeleteEntityAsync(partition, id, head.ETag, cancellationToken), "delete", cancellationToken))
             {
                 return;
             }
@@ -261,13 +261,13 @@ internal sealed partial class TableResponseStore : IResponseStore
         for (var i = 1; i <= count; i++)
         {
             var key = ResponseRows.ContinuationKey(id, i);
-            await ConditionalAsync(() => _table.DeleteEntityAsync(partition, key, ETag.All, cancellationToken), "delete", cancellationToken);
+            await _guard.ConditionalAsync(() => _table.DeleteEntityAsync(partition, key, ETag.All, cancellationToken), "delete", cancellationToken);
         }
     }
 
     public async Task<int> SweepAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken);
+        await _guard.EnsureCreatedAsync(cancellationToken);
         if (await TryTakeLeaseAsync(cancellationToken) is not { } lease)
         {
             return 0; // another instance is sweeping
@@ -285,9 +285,9 @@ internal sealed partial class TableResponseStore : IResponseStore
                 removed += await RemoveChainAsync(chain, rows, cancellationToken);
             }
             // A chain that lives on was indexed again on a later day; this bucket row has done its work.
-            await ConditionalAsync(() => _table.DeleteEntityAsync(bucket.PartitionKey, bucket.RowKey, ETag.All, cancellationToken), "delete", cancellationToken);
+            await _guard.ConditionalAsync(() => _table.DeleteEntityAsync(bucket.PartitionKey, bucket.RowKey, ETag.All, cancellationToken), "delete", cancellationToken);
         }
-        await ConditionalAsync(() => _table.DeleteEntityAsync(ExpiryIndex.LeasePartition, ExpiryIndex.LeaseRow, lease, cancellationToken), "delete", cancellationToken);
+        await _guard.ConditionalAsync(() => _table.DeleteEntityAsync(ExpiryIndex.LeasePartition, ExpiryIndex.LeaseRow, lease, cancellationToken), "delete", cancellationToken);
         return removed;
     }
 
@@ -318,7 +318,7 @@ internal sealed partial class TableResponseStore : IResponseStore
         }
         catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
         {
-            throw Unavailable("take the sweep lease", e);
+            throw _guard.Unavailable("take the sweep lease", e);
         }
     }
 
@@ -357,13 +357,13 @@ internal sealed partial class TableResponseStore : IResponseStore
             }
             catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
             {
-                throw Unavailable("delete", e);
+                throw _guard.Unavailable("delete", e);
             }
         }
         // Without their head rows, continuation rows are invisible: they go last.
         foreach (var row in rows.Where(r => ResponseRows.IsContinuation(r.RowKey, out _)))
         {
-            await ConditionalAsync(() => _table.DeleteEntityAsync(partition, row.RowKey, ETag.All, cancellationToken), "delete", cancellationToken);
+            await _guard.ConditionalAsync(() => _table.DeleteEntityAsync(partition, row.RowKey, ETag.All, cancellationToken), "delete", cancellationToken);
         }
         return removed;
     }
@@ -382,7 +382,7 @@ internal sealed partial class TableResponseStore : IResponseStore
         }
         catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
         {
-            throw Unavailable("read", e);
+            throw _guard.Unavailable("read", e);
         }
     }
 
@@ -406,27 +406,9 @@ internal sealed partial class TableResponseStore : IResponseStore
         }
         catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
         {
-            throw Unavailable("query", e);
+            throw _guard.Unavailable("query", e);
         }
         return rows;
-    }
-
-    /// <summary>A write that may lose to another: false when the row is gone or changed (404, 412).</summary>
-    private async Task<bool> ConditionalAsync(Func<Task<Response>> write, string operation, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await write();
-            return true;
-        }
-        catch (RequestFailedException e) when (e.Status is 404 or 412)
-        {
-            return false;
-        }
-        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
-        {
-            throw Unavailable(operation, e);
-        }
     }
 
     private static StoredResponse Assemble(TableEntity head, List<TableEntity> continuations)
@@ -453,71 +435,15 @@ internal sealed partial class TableResponseStore : IResponseStore
         };
     }
 
+    private Task UpsertAsync(TableEntity row, CancellationToken cancellationToken) =>
+        _guard.WriteAsync(() => _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken), "write", cancellationToken);
+
     private static bool Visible(TableEntity head, string owner) =>
         head.GetString(ResponseRows.Owner) == owner && head.GetBoolean(ResponseRows.Deleted) != true;
-
-    private async Task UpsertAsync(TableEntity row, CancellationToken cancellationToken)
-    {
-        try
-        {
-            try
-            {
-                await _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
-            }
-            catch (RequestFailedException e) when (e.Status == 404 && e.ErrorCode == "TableNotFound")
-            {
-                // The table went away after this process created it (deleted, or an emulator restarted empty): without
-                // this, every later write would fail until the process restarts.
-                _tableReady = false;
-                await EnsureTableAsync(cancellationToken);
-                await _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
-            }
-        }
-        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
-        {
-            throw Unavailable("write", e);
-        }
-    }
-
-    private async Task EnsureTableAsync(CancellationToken cancellationToken)
-    {
-        if (_tableReady)
-        {
-            return;
-        }
-        await _createTable.WaitAsync(cancellationToken);
-        try
-        {
-            if (!_tableReady)
-            {
-                await _table.CreateIfNotExistsAsync(cancellationToken);
-                _tableReady = true;
-            }
-        }
-        catch (Exception e) when (TableFailures.IsStoreFailure(e, cancellationToken))
-        {
-            throw Unavailable("create the table", e);
-        }
-        finally
-        {
-            _createTable.Release();
-        }
-    }
-
-    private StoreUnavailableException Unavailable(string operation, Exception e)
-    {
-        var (status, code) = TableFailures.Describe(e);
-        Log.StorageFailed(_logger, operation, status, code);
-        // Not the SDK exception: its message carries request headers, URIs and bodies. Status and code are what an operator needs.
-        return new StoreUnavailableException($"Table storage could not {operation}: HTTP {status} ({code ?? "no answer"}).");
-    }
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "Stored {ResponseId} in {Chunks} chunks ({Continuations} continuation rows)")]
         public static partial void Saved(ILogger logger, string responseId, int chunks, int continuations);
-
-        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Table storage failed to {Operation}: HTTP {Status} ({Code})")]
-        public static partial void StorageFailed(ILogger logger, string operation, int status, string? code);
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using ResponsesGateway.TestSupport;
 using ResponsesGateway.Tests.Infrastructure;
@@ -41,7 +39,7 @@ public sealed class ServerProcess : IAsyncDisposable
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
         var dll = Path.Combine(RepositoryRoot.Path, "src", "ResponsesGateway.Server", "bin", configuration, "net10.0", "ResponsesGateway.Server.dll");
         Assert.True(File.Exists(dll), $"{dll} is not built");
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(dll);
         info.Environment["Urls"] = $"http://127.0.0.1:{port}"; // over appsettings.json's Urls
@@ -111,20 +109,6 @@ public sealed class ServerProcess : IAsyncDisposable
             {
                 _output.AppendLine(line);
             }
-        }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
         }
     }
 }

@@ -1,6 +1,6 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using LoopbackPorts = ResponsesGateway.TestSupport.LoopbackPorts;
 using ResponsesGateway.Tests.Infrastructure;
 using static ResponsesGateway.Tests.Infrastructure.GatewayHttp;
 
@@ -60,7 +60,7 @@ public sealed class UpstreamFailureTests(GatewayFixture fixture)
     [Fact]
     public async Task ConnectionRefused_Is502()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         await using var gateway = await fixture.StartGatewayAsync(upstream: new Uri($"http://127.0.0.1:{port}/v1"));
         using var client = gateway.CreateClient();
 
@@ -131,12 +131,5 @@ public sealed class UpstreamFailureTests(GatewayFixture fixture)
         }
         Assert.True(await fixture.Mock.WaitForAbortAsync(TimeSpan.FromSeconds(10)) || fixture.Mock.AbortedRequests > aborted,
             "the mock upstream did not see the gateway abort its call");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
+using ResponsesGateway.TestSupport;
 
 namespace ResponsesGateway.Tests.Infrastructure;
 
@@ -16,7 +16,7 @@ public sealed class ServerListenAddressTests
     [InlineData("argument")]
     public async Task The_server_listens_where_it_is_told(string how)
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         var url = $"http://127.0.0.1:{port}";
         var start = new ProcessStartInfo("dotnet")
         {
@@ -77,12 +77,5 @@ public sealed class ServerListenAddressTests
             }
             await process.WaitForExitAsync();
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
