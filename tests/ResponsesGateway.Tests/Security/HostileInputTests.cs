@@ -15,9 +15,10 @@ namespace ResponsesGateway.Tests.Security;
 /// The hostile-input corpus (<see cref="HostileCorpus"/>) and hostile paths, queries and headers, sent over real HTTP
 /// to a gateway with a small body limit, its own mock upstream and its own table (invariant 7 in docs/architecture.md): never a 5xx,
 /// every 4xx in the envelope, nothing forwarded or stored for a rejected body, bounded memory, and the gateway still
-/// answers afterwards.
+/// answers afterwards. The memory bound is read from this process's managed heap, so the class runs in the serial
+/// memory-measurement collection: tests running alongside would otherwise count their own allocations as its growth.
 /// </summary>
-[Collection(GatewayCollection.Name)]
+[Collection(MemoryMeasurementCollection.Name)]
 public sealed class HostileInputTests(GatewayFixture fixture, ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Concurrency = 8;

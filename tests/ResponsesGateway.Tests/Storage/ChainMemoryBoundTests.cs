@@ -77,9 +77,3 @@ public sealed class ChainMemoryBoundTests(GatewayFixture fixture, ITestOutputHel
         Assert.True(grewMb < 600, $"the process grew by {grewMb:0} MB");
     }
 }
-
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class MemoryMeasurementCollection : ICollectionFixture<GatewayFixture>
-{
-    public const string Name = "memory-measurement";
-}
