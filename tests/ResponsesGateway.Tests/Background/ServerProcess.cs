@@ -42,7 +42,7 @@ public sealed class ServerProcess : IAsyncDisposable
         var port = LoopbackPorts.Free();
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(dll);
-        info.Environment["Urls"] = $"http://127.0.0.1:{port}"; // over appsettings.json's Urls
+        info.Environment["Urls"] = $"http://127.0.0.1:{port}"; // over the server's 8080 default
         info.Environment["Gateway__ApiKeys__tenant-a"] = GatewayHost.KeyA;
         info.Environment["Gateway__ApiKeys__tenant-b"] = GatewayHost.KeyB;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
