@@ -107,14 +107,27 @@ public sealed class ChainConsistencyTests(GatewayFixture fixture)
         for (var round = 0; round < 16; round++)
         {
             var root = await CreateAsync(a, "root " + round, null);
-            // Spread the delete over the continuation's life: before the upstream answers, around the store, after.
-            var child = StreamAsync(b, Continuation(root, "child " + round, "mock-slow-60"));
+            // Spread the delete over the continuation's life: before the parent is read, before the upstream answers,
+            // around the store, after.
+            var child = b.PostAsync("/v1/responses", Json(Continuation(root, "child " + round, "mock-slow-60")));
             await Task.Delay(round * 40);
             using (var deleted = await a.DeleteAsync($"/v1/responses/{root}"))
             {
                 Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
             }
-            var stream = await child;
+            using var answer = await child;
+            if (answer.StatusCode == HttpStatusCode.BadRequest)
+            {
+                // The delete landed before the continuation read its parent: refused before any event, as for an id
+                // that never existed, and nothing of the child is stored.
+                outcomes.Add("refused");
+                AssertError(await ReadObjectAsync(answer), "previous_response_id", "previous_response_not_found");
+                Assert.DoesNotContain(await RowsAsync(table, root), r => r.RowKey.StartsWith("resp_", StringComparison.Ordinal) && !r.RowKey.StartsWith(root, StringComparison.Ordinal));
+                continue;
+            }
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Equal("text/event-stream", answer.Content.Headers.ContentType?.MediaType);
+            var stream = new SseStream(await answer.Content.ReadAsStringAsync());
             EventSequenceChecker.Check(stream);
             var childId = (string)stream.Terminal["id"]!;
             if (stream.Types[^1] == "response.completed")
