@@ -138,11 +138,7 @@ public sealed class BackgroundResponseTests(BackgroundFixture fixture)
         Assert.True((bool)cancelled["background"]!);
         Assert.Null(cancelled["usage"]);
 
-        var deadline = DateTime.UtcNow + Patience;
-        while (fixture.Mock.AbortedRequests == abortsBefore && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
+        await Eventually.WaitUntilAsync(() => fixture.Mock.AbortedRequests != abortsBefore, Patience);
         Assert.True(fixture.Mock.AbortedRequests > abortsBefore, "the upstream call was not aborted");
 
         Assert.Equal("cancelled", (string?)(await GetAsync(client, id))["status"]);

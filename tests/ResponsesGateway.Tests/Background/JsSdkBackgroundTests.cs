@@ -48,11 +48,7 @@ public sealed class JsSdkBackgroundTests(BackgroundFixture fixture)
         Assert.Equal("cancelled", (string?)cancelled["cancel"]!["status"]);
         Assert.Equal("cancelled", (string?)cancelled["again"]!["status"]);
         Assert.Equal("cancelled", (string?)cancelled["retrieved"]!["status"]);
-        var deadline = DateTime.UtcNow + Patience;
-        while (fixture.Mock.AbortedRequests == abortsBefore && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
+        await Eventually.WaitUntilAsync(() => fixture.Mock.AbortedRequests != abortsBefore, Patience);
         Assert.True(fixture.Mock.AbortedRequests > abortsBefore, "the cancelled run's upstream call was not aborted");
 
         Assert.Equal(400, (int)result["notBackground"]!["status"]!);

@@ -113,11 +113,7 @@ public abstract class ConformanceSuite(ConformanceFixture fixture)
             id = (string)JsonNode.Parse(created!["data: ".Length..])!["response"]!["id"]!;
         } // disposed mid-stream: the connection is dropped (GatewayHost clients never drain)
 
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (fixture.Mock.AbortedRequests <= abortsBefore && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
+        await Eventually.WaitUntilAsync(() => fixture.Mock.AbortedRequests > abortsBefore, TimeSpan.FromSeconds(10));
         Assert.True(fixture.Mock.AbortedRequests > abortsBefore, "the mock upstream did not see the gateway abort its call");
         Assert.Contains(fixture.Mock.Requests, r => r.Body.Contains(marker, StringComparison.Ordinal));
 

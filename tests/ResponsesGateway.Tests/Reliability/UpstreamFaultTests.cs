@@ -228,11 +228,7 @@ public sealed class UpstreamFaultTests(GatewayFixture fixture)
         AssertError(result.Body!, null, "upstream_timeout", "server_error");
         Assert.True(elapsed < TimeSpan.FromSeconds(8), $"took {elapsed.TotalSeconds:0.0} s");
         // A retry would have been sent before the 504 was answered; the one request may still be reaching the handler.
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (upstream.Requests == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
+        await Eventually.WaitUntilAsync(() => upstream.Requests != 0, TimeSpan.FromSeconds(5));
         Assert.Equal(1, upstream.Requests);
     }
 

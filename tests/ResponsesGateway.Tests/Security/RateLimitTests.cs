@@ -73,11 +73,7 @@ public sealed class RateLimitTests(GatewayFixture fixture)
         // Two slow requests hold A's two permits: one JSON, one stream (a stream holds its permit until it ends).
         var slowJson = a.PostAsync("/v1/responses", Json("""{"model":"mock-slow-1500","input":"slow"}"""));
         var slowStream = a.PostAsync("/v1/responses", Json("""{"model":"mock-slow-1500","input":"slow","stream":true}"""));
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (mock.Requests.Count < 2 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
+        await Eventually.WaitUntilAsync(() => mock.Requests.Count >= 2, TimeSpan.FromSeconds(10));
         Assert.Equal(2, mock.Requests.Count);
 
         using (var third = await a.GetAsync("/v1/models"))
